@@ -1,0 +1,1 @@
+"""The Jupyter face of the bridge: kernel, outputs, replies."""

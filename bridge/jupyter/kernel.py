@@ -1,0 +1,283 @@
+"""The Jupyter face: an ipykernel ``Kernel`` that hands cells to marimo.
+
+ipykernel provides signing, channels, heartbeat and busy/idle; this class
+turns each execute_request into marimo commands and answers only when the
+reactive run it caused has completed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import signal
+import sys
+import threading
+from importlib.metadata import version
+from typing import Any
+
+from ipykernel.kernelbase import Kernel
+from tornado import ioloop
+
+from bridge import __version__
+from bridge.jupyter.outputs import OutputRouter, RequestContext
+from bridge.jupyter.reply import error_content, rerun_summary
+from bridge.notebook.cells import CellRegistry
+from bridge.runs.correlator import Correlator, Run
+from bridge.runs.request import RequestRun
+from bridge.runtime.client import RuntimeClient
+from bridge.runtime.messages import Notification, Other
+
+SCRATCH_MAGIC = "%%scratch"
+
+
+class MarimoKernel(Kernel):
+    implementation = "marimo-bridge"
+    implementation_version = __version__
+    language_info = {
+        "name": "python",
+        "version": ".".join(map(str, sys.version_info[:3])),
+        "mimetype": "text/x-python",
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "pygments_lexer": "ipython3",
+        "nbconvert_exporter": "python",
+        "file_extension": ".py",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._io_loop = ioloop.IOLoop.current()
+        self._cells = CellRegistry()
+        self._correlator = Correlator()
+        self._router = OutputRouter(self._send_iopub, self._cells)
+        self._runtime: RuntimeClient | None = None
+        self._runtime_ready: concurrent.futures.Future[RuntimeClient] | None = None
+        self._mode = "autorun"
+        # Started now, awaited by the first request: kernel_info_reply must not
+        # wait for marimo's import.
+        self._start_runtime()
+        signal.signal(signal.SIGINT, self._on_sigint)
+
+    # -- kernel_info -----------------------------------------------------
+    @property
+    def banner(self) -> str:  # type: ignore[override]
+        return (
+            f"marimo {version('marimo')} reactive runtime in Jupyter "
+            f"(marimo-bridge {__version__}, on_cell_change={self._mode})\n"
+            "Running a cell re-runs the cells that depend on it."
+        )
+
+    @property
+    def kernel_info(self) -> dict[str, Any]:
+        info = dict(super().kernel_info)
+        info["protocol_version"] = "5.4"
+        # ipykernel claims "debugger" whenever debugpy imports; we have none.
+        info["supported_features"] = []
+        return info
+
+    # -- the runtime -----------------------------------------------------
+    def _start_runtime(self) -> None:
+        future: concurrent.futures.Future[RuntimeClient] = concurrent.futures.Future()
+        client = RuntimeClient(self._on_notifications, self._on_runtime_exit)
+        self._runtime_ready = future
+
+        def start() -> None:
+            try:
+                client.start()
+            except BaseException as exc:  # reported to the request that waits
+                future.set_exception(exc)
+            else:
+                future.set_result(client)
+
+        threading.Thread(target=start, name="marimo-runtime-start", daemon=True).start()
+        # The CreateNotebookCommand that start() sends completes like any run.
+        self._correlator.expect(Run(None))
+
+    async def _ensure_runtime(self) -> RuntimeClient:
+        if self._runtime_ready is None:
+            self._start_runtime()
+        assert self._runtime_ready is not None
+        client = await asyncio.wrap_future(self._runtime_ready)
+        self._runtime = client
+        from bridge.runtime.launch_config import on_cell_change
+
+        self._mode = on_cell_change(client.config)
+        return client
+
+    def _on_notifications(self, notes: list[Notification | Other]) -> None:
+        # Reader thread -> event loop; everything else happens on the loop.
+        self._io_loop.add_callback(self._dispatch, notes)
+
+    def _dispatch(self, notes: list[Notification | Other]) -> None:
+        for note in notes:
+            self._correlator.feed(note)
+
+    def _on_runtime_exit(self, returncode: int | None) -> None:
+        self._io_loop.add_callback(self._runtime_died, returncode)
+
+    def _runtime_died(self, returncode: int | None) -> None:
+        if returncode is not None and returncode < 0:
+            try:
+                how = f"was killed by {signal.Signals(-returncode).name}"
+            except ValueError:
+                how = f"was killed by signal {-returncode}"
+        else:
+            how = f"exited with code {returncode}"
+        reason = (
+            f"the marimo runtime {how}; every variable and cell of this session "
+            "was lost. A fresh runtime starts with the next request: re-run your cells."
+        )
+        self._runtime = None
+        self._runtime_ready = None
+        self._correlator.lose_all(reason)
+        self._cells.clear()
+        self._router.reset()
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self._runtime is not None:
+            self._runtime.interrupt()
+
+    # ipykernel swaps in default_int_handler around each handler; keep ours so
+    # SIGINT interrupts the runtime instead of raising in the bridge.
+    def pre_handler_hook(self) -> None:
+        pass
+
+    def post_handler_hook(self) -> None:
+        pass
+
+    # -- execute ---------------------------------------------------------
+    async def do_execute(  # type: ignore[override]
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, Any] | None = None,
+        allow_stdin: bool = False,
+        *,
+        cell_meta: dict[str, Any] | None = None,
+        cell_id: str | None = None,
+    ) -> dict[str, Any]:
+        from marimo._internal.commands import (
+            DeleteCellCommand,
+            ExecuteCellsCommand,
+            ExecuteScratchpadCommand,
+        )
+
+        parent = self.get_parent("shell")
+        msg_id = parent["header"]["msg_id"]
+        try:
+            runtime = await self._ensure_runtime()
+        except Exception as exc:
+            self._runtime_ready = None
+            return self._error_reply(
+                "RuntimeStartError", f"the marimo runtime could not start: {exc}", silent, parent
+            )
+
+        scratch = silent or not store_history or code.startswith(SCRATCH_MAGIC)
+        meta = cell_meta or {}
+        jupyter_id = cell_id if isinstance(cell_id, str) and cell_id else None
+        roots: set[str] = set()
+        cell = None
+        if not scratch:
+            cell = self._cells.claim(code, jupyter_id, f"In[{self.execution_count}]")
+            roots.add(cell.marimo_id)
+        loop = asyncio.get_running_loop()
+        request = RequestRun(msg_id, roots, self._router.publish, loop)
+        context = RequestContext(
+            parent=parent,
+            silent=silent,
+            execution_count=self.execution_count,
+            anchored=jupyter_id is not None,
+        )
+        self._router.begin(request, context)
+
+        deleted = meta.get("deletedCells")
+        for gone in deleted if isinstance(deleted, list) else ():
+            if not isinstance(gone, str) or gone == jupyter_id:
+                continue
+            forgotten = self._cells.forget_jupyter(gone)
+            if forgotten is not None:
+                self._router.forget(forgotten.marimo_id)
+                self._send_command(
+                    runtime, request, DeleteCellCommand(cell_id=forgotten.marimo_id)
+                )
+
+        if scratch:
+            body = code.split("\n", 1)[1] if code.startswith(SCRATCH_MAGIC) else code
+            self._send_command(
+                runtime,
+                request,
+                ExecuteScratchpadCommand(code=body, run_id=msg_id),
+                run_id=msg_id,
+            )
+        else:
+            assert cell is not None
+            self._send_command(
+                runtime,
+                request,
+                ExecuteCellsCommand(cell_ids=[cell.marimo_id], codes=[code]),
+            )
+
+        await request.done
+        context = self._router.end(request)
+        return self._finish(request, context)
+
+    def _send_command(
+        self,
+        runtime: RuntimeClient,
+        request: RequestRun,
+        command: Any,
+        run_id: str | None = None,
+    ) -> None:
+        run = request.new_run(run_id)
+        self._correlator.expect(run)
+        try:
+            runtime.send(command)
+        except Exception as exc:
+            request.on_lost(run, f"could not reach the marimo runtime: {exc}")
+
+    def _finish(self, request: RequestRun, context: RequestContext) -> dict[str, Any]:
+        summary = rerun_summary(request, self._router)
+        if summary and context.anchored and not context.silent:
+            self._send_iopub(
+                "display_data", {"data": {"text/plain": summary}, "metadata": {}}, context.parent
+            )
+        error = error_content(request, self._router)
+        if error is None:
+            return {
+                "status": "ok",
+                "execution_count": self.execution_count,
+                "payload": [],
+                "user_expressions": {},
+            }
+        if context.anchored:
+            for root in request.roots:
+                view = self._router.view(root)
+                if view is not None:
+                    view.error_output_shown = True
+        if not context.silent:
+            self._send_iopub("error", error, context.parent)
+        return {"status": "error", "execution_count": self.execution_count, **error}
+
+    def _error_reply(
+        self, ename: str, evalue: str, silent: bool, parent: dict[str, Any]
+    ) -> dict[str, Any]:
+        error = {"ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+        if not silent:
+            self._send_iopub("error", error, parent)
+        return {"status": "error", "execution_count": self.execution_count, **error}
+
+    def _send_iopub(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
+        self.session.send(
+            self.iopub_socket, msg_type, content, parent=parent, ident=self._topic(msg_type)
+        )
+
+    # -- lifecycle -------------------------------------------------------
+    async def do_shutdown(self, restart: bool) -> dict[str, Any]:
+        runtime = self._runtime
+        if runtime is None and self._runtime_ready is not None and self._runtime_ready.done():
+            if self._runtime_ready.exception() is None:
+                runtime = self._runtime_ready.result()
+        if runtime is not None:
+            await asyncio.get_running_loop().run_in_executor(None, runtime.stop)
+        self._runtime = None
+        return {"status": "ok", "restart": restart}

@@ -1,0 +1,62 @@
+"""The execute_reply (and its IOPub ``error``) that tells the truth about a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.jupyter.outputs import SCRATCH, OutputRouter
+from bridge.runs.request import RequestRun
+from bridge.translate.errors import describe
+from bridge.translate.traceback import RED, RESET
+
+
+def error_content(request: RequestRun, router: OutputRouter) -> dict[str, Any] | None:
+    """ename/evalue/traceback for a failed request, or None if all went well."""
+    if request.lost is not None:
+        return {
+            "ename": "RuntimeDied",
+            "evalue": request.lost,
+            "traceback": [f"{RED}RuntimeDied{RESET}: {request.lost}"],
+        }
+    failures = request.failures()
+    if not failures:
+        if request.interrupted:
+            return {
+                "ename": "KeyboardInterrupt",
+                "evalue": "execution was interrupted",
+                "traceback": [f"{RED}KeyboardInterrupt{RESET}: execution was interrupted"],
+            }
+        return None
+    cell, error = failures[0]
+    described = describe(error, router.label)
+    view = router.view(cell)
+    own = cell in request.roots or cell == SCRATCH
+    evalue = described.evalue
+    lines: list[str] = []
+    if not own:
+        evalue = f"{router.label(cell)} failed: {evalue}"
+        lines.append(
+            f"{RED}{router.label(cell)}, which re-ran because of this cell, failed:{RESET}"
+        )
+    if view is not None and view.traceback and error.get("type") == "exception":
+        lines.extend(view.traceback)
+    else:
+        lines.append(f"{RED}{described.ename}{RESET}: {described.evalue}")
+    others = {c for c, _ in failures[1:] if c != cell}
+    if others:
+        names = ", ".join(router.label(c) for c in sorted(others))
+        lines.append(f"{RED}Also failed in this run:{RESET} {names}")
+    return {"ename": described.ename, "evalue": evalue, "traceback": lines}
+
+
+def rerun_summary(request: RequestRun, router: OutputRouter) -> str | None:
+    """Which dependents this request re-ran and how each ended."""
+    dependents = request.dependents_ran()
+    if not dependents:
+        return None
+    failed = {cell for cell, _ in request.failures()}
+    parts = [
+        f"{router.label(cell)} {'✗ failed' if cell in failed else '✓'}"
+        for cell in dependents
+    ]
+    return "↻ re-ran: " + ", ".join(parts)

@@ -1,0 +1,1 @@
+"""The notebook document: cells and their identities."""

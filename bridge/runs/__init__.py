@@ -1,0 +1,1 @@
+"""Run correlation: Jupyter requests to marimo runs and their outcome."""

@@ -1,0 +1,99 @@
+"""One Jupyter request's share of the runtime's work, and what it came to.
+
+A request may cause several marimo commands (deletions, then the run). It is
+over when every one of them completed; its outcome is whether any cell that
+ran in them failed. ``completed-run`` says "succeeded" even when cells raise,
+so failures are collected from the ``marimo-error`` outputs themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from bridge.runs.correlator import Run
+from bridge.runtime.messages import CellOp, Interrupted, Notification, Other
+from bridge.translate.errors import is_stop
+
+Publish = Callable[["RequestRun", "Notification | Other"], None]
+
+
+class RequestRun:
+    def __init__(
+        self,
+        msg_id: str,
+        roots: set[str],
+        publish: Publish,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.msg_id = msg_id
+        self.roots = roots
+        self.ran: list[str] = []  # cells that ran, in the order they started
+        self.errors: dict[str, list[dict[str, Any]]] = {}
+        self.interrupted = False
+        self.lost: str | None = None
+        self.done: asyncio.Future[None] = loop.create_future()
+        self._in_run: set[str] = set()
+        self._remaining = 0
+        self._publish = publish
+
+    def new_run(self, run_id: str | None = None) -> Run:
+        self._remaining += 1
+        return Run(self, run_id)
+
+    # -- RunSink ---------------------------------------------------------
+    def on_notification(self, run: Run, note: Notification | Other) -> None:
+        if isinstance(note, CellOp):
+            self._observe(note)
+        elif isinstance(note, Interrupted):
+            self.interrupted = True
+        self._publish(self, note)
+
+    def on_completed(self, run: Run) -> None:
+        self._remaining -= 1
+        if self._remaining <= 0 and not self.done.done():
+            self.done.set_result(None)
+
+    def on_lost(self, run: Run, reason: str) -> None:
+        self.lost = reason
+        self.on_completed(run)
+
+    # -- outcome ---------------------------------------------------------
+    def _observe(self, note: CellOp) -> None:
+        cell = note.cell_id
+        if note.status in ("queued", "running"):
+            self._in_run.add(cell)
+            if note.status == "running" and cell not in self.ran:
+                self.ran.append(cell)
+        output = note.output
+        if output is None:
+            return
+        if output.channel == "marimo-error":
+            errors = output.data if isinstance(output.data, list) else [output.data]
+            self.errors[cell] = [e for e in errors if isinstance(e, dict)]
+        else:
+            # A later output of the same cell in the same run (a mo.state
+            # re-run) supersedes an earlier failure.
+            self.errors.pop(cell, None)
+
+    def failures(self) -> list[tuple[str, dict[str, Any]]]:
+        """Failed cells of this request's run: the executed cells first.
+
+        Graph errors (cycles, multiple definitions) are re-sent on every run
+        for every cell they affect; they count only for cells that belong to
+        this run: the executed ones and those that were queued or ran.
+        """
+        found = [
+            (cell, error)
+            for cell, errors in self.errors.items()
+            if cell in self.roots or cell in self._in_run or cell == "__scratch__"
+            for error in errors
+            if not is_stop(error)
+        ]
+        found.sort(key=lambda item: item[0] not in self.roots)
+        return found
+
+    def dependents_ran(self) -> list[str]:
+        return [cell for cell in self.ran if cell not in self.roots and cell != "__scratch__"]
+

@@ -1,0 +1,1 @@
+"""The runtime client: marimo's kernel in a child process."""

@@ -1,0 +1,178 @@
+"""The runtime client: one marimo kernel process and its queues.
+
+Owns the child started with ``python -m marimo._ipc.launch_kernel``, sends it
+commands, and reads its stream queue on a reader thread that hands decoded
+notifications (in batches) to a callback. Knows nothing about Jupyter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bridge.runtime import launch_config
+from bridge.runtime.messages import Notification, Other, decode
+
+log = logging.getLogger(__name__)
+
+OnNotifications = Callable[[list["Notification | Other"]], None]
+OnExit = Callable[[int | None], None]
+
+# A send to a runtime that never connected would block forever: give up then.
+SEND_TIMEOUT_MS = 10_000
+
+
+class RuntimeStartError(RuntimeError):
+    pass
+
+
+class RuntimeClient:
+    def __init__(
+        self,
+        on_notifications: OnNotifications,
+        on_exit: OnExit,
+        notebook_path: str | None = None,
+    ) -> None:
+        self._on_notifications = on_notifications
+        self._on_exit = on_exit
+        self._notebook_path = notebook_path
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._queues: Any = None
+        self._reader: threading.Thread | None = None
+        self._stopping = False
+        self.pid: int | None = None
+        self.config: dict[str, Any] = {}
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self) -> None:
+        """Launch the runtime and block until it is connected (runs off-loop)."""
+        import zmq
+        from marimo._internal.commands import (
+            CreateNotebookCommand,
+            UpdateUIElementCommand,
+        )
+        from marimo._internal.ipc import QueueManager
+
+        self.config = launch_config.user_config(self._notebook_path)
+        self._queues, info = QueueManager.create()
+        for channel in (self._queues.conn.control, self._queues.conn.completion):
+            channel.socket.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "marimo._ipc.launch_kernel"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=os.getcwd(),
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(
+            launch_config.kernel_args(info, self.config, self._notebook_path)
+        )
+        self._proc.stdin.close()
+        ready = self._proc.stdout.readline()
+        if ready.strip() != b"KERNEL_READY":
+            code = self._proc.wait()
+            raise RuntimeStartError(
+                f"the marimo runtime failed to start (exit code {code})"
+            )
+        info_line = self._proc.stdout.readline().split()
+        self.pid = int(info_line[1]) if len(info_line) >= 2 else self._proc.pid
+        self._reader = threading.Thread(
+            target=self._read_loop, name="marimo-stream-reader", daemon=True
+        )
+        self._reader.start()
+        self.send(
+            CreateNotebookCommand(
+                execution_requests=(),
+                cell_ids=(),
+                set_ui_element_value_request=UpdateUIElementCommand(
+                    object_ids=[], values=[]
+                ),
+                auto_run=False,
+            )
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def send(self, command: Any) -> None:
+        self._queues.control_queue.put(command)
+
+    def complete(self, command: Any) -> None:
+        self._queues.completion_queue.put(command)
+
+    def interrupt(self) -> None:
+        """SIGINT to the runtime's process group (the child calls setsid)."""
+        if self.pid is None or not self.alive:
+            return
+        try:
+            os.killpg(self.pid, signal.SIGINT)
+        except OSError:
+            try:
+                os.kill(self.pid, signal.SIGINT)
+            except OSError:
+                pass
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the runtime to stop, then terminate, then kill; never orphan it."""
+        self._stopping = True
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            from marimo._internal.commands import StopKernelCommand
+
+            try:
+                self.send(StopKernelCommand())
+                proc.wait(timeout)
+            except Exception:
+                pass
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                if proc.poll() is not None:
+                    break
+                try:
+                    os.killpg(self.pid or proc.pid, sig)
+                except OSError:
+                    proc.send_signal(sig)
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    pass
+        if self._queues is not None:
+            self._queues.close_queues()
+            self._queues = None
+
+    # -- reader thread ---------------------------------------------------
+    def _read_loop(self) -> None:
+        stream: queue.Queue[bytes] = self._queues.stream_queue
+        proc = self._proc
+        assert proc is not None
+        while True:
+            try:
+                raw = stream.get(timeout=0.25)
+            except queue.Empty:
+                if proc.poll() is not None:
+                    break  # empty and dead: nothing more will come
+                continue
+            batch = [raw]
+            # Drain what is already there: one hand-off per burst, not per
+            # message, keeps floods of output cheap for the event loop.
+            while len(batch) < 512:
+                try:
+                    batch.append(stream.get_nowait())
+                except queue.Empty:
+                    break
+            notes: list[Notification | Other] = []
+            for item in batch:
+                try:
+                    notes.append(decode(item))
+                except Exception:
+                    log.warning("undecodable runtime message dropped", exc_info=True)
+            self._on_notifications(notes)
+        if not self._stopping:
+            self._on_exit(proc.returncode)

@@ -1,0 +1,84 @@
+"""Typed views of the notifications the marimo runtime sends on its stream.
+
+Only the fields the bridge reads are declared: msgspec skips the rest, so a
+runtime that adds fields keeps working. Ops we do not route decode to
+``Other`` through a cheap pre-read of the tag (see ``decode``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import msgspec
+
+
+class CellOutput(msgspec.Struct):
+    channel: str
+    mimetype: str
+    data: Any = None
+
+
+class CellOp(msgspec.Struct, tag="cell-op", tag_field="op"):
+    cell_id: str
+    output: CellOutput | None = None
+    # None = unchanged, [] = clear, one item or a list = append.
+    console: CellOutput | list[CellOutput] | None = None
+    status: str | None = None
+    stale_inputs: bool | None = None
+    run_id: str | None = None
+
+
+class CompletedRun(msgspec.Struct, tag="completed-run", tag_field="op"):
+    run_id: str | None = None
+    outcome: str | None = None
+
+
+class Interrupted(msgspec.Struct, tag="interrupted", tag_field="op"):
+    run_id: str | None = None
+
+
+class Execution(msgspec.Struct, tag="execution", tag_field="op"):
+    cell_id: str
+    run_id: str | None = None
+    phase: str | None = None
+
+
+class DocumentTransaction(
+    msgspec.Struct, tag="notebook-document-transaction", tag_field="op"
+):
+    transaction: dict[str, Any]
+
+
+class Other(msgspec.Struct):
+    """Any op the bridge does not route (variables, ui elements, ...)."""
+
+    op: str
+    run_id: str | None = None
+
+
+Notification = Union[CellOp, CompletedRun, Interrupted, Execution, DocumentTransaction]
+
+_ROUTED = msgspec.json.Decoder(Notification)
+_OTHER = msgspec.json.Decoder(Other)
+_ROUTED_OPS = (
+    b'"op": "cell-op"',
+    b'"op":"cell-op"',
+    b'"op": "completed-run"',
+    b'"op":"completed-run"',
+    b'"op": "interrupted"',
+    b'"op":"interrupted"',
+    b'"op": "execution"',
+    b'"op":"execution"',
+    b'"op": "notebook-document-transaction"',
+    b'"op":"notebook-document-transaction"',
+)
+
+
+def decode(raw: bytes) -> Notification | Other:
+    """Decode one stream message; never raises on an unknown op."""
+    # The op is the first key marimo writes; peeking at the head of the buffer
+    # avoids a ValidationError (and its cost) for every op we do not route.
+    head = raw[:48]
+    if any(tag in head for tag in _ROUTED_OPS):
+        return _ROUTED.decode(raw)
+    return _OTHER.decode(raw)

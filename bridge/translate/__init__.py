@@ -1,0 +1,1 @@
+"""Output translation: marimo outputs and errors to Jupyter's forms."""

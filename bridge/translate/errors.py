@@ -1,0 +1,93 @@
+"""marimo's typed errors to clear, human messages and Jupyter error fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.translate.traceback import Labeler
+
+
+@dataclass(frozen=True)
+class CellError:
+    """One failure of one cell, as Jupyter's error fields want it."""
+
+    ename: str
+    evalue: str
+
+
+def _cells(ids: Any, label: Labeler) -> str:
+    return ", ".join(label(str(c)) for c in ids or ())
+
+
+def _cycle(edges: Any, label: Labeler) -> str:
+    steps = []
+    for edge in edges or ():
+        if len(edge) == 3:
+            src, names, dst = edge
+            steps.append(f"{label(str(src))} -({', '.join(names)})-> {label(str(dst))}")
+    return "; ".join(steps)
+
+
+def describe(error: dict[str, Any], label: Labeler) -> CellError:
+    """One marimo error (an item of a ``marimo-error`` output) in plain words."""
+    kind = error.get("type")
+    msg = str(error.get("msg") or "").strip()
+    if kind == "exception":
+        return CellError(str(error.get("exception_type") or "Exception"), msg)
+    if kind == "interruption":
+        return CellError("KeyboardInterrupt", "execution was interrupted")
+    if kind == "multiple-defs":
+        return CellError(
+            "MultipleDefinitionError",
+            f"name {error.get('name')!r} is defined in more than one cell; "
+            f"it is also defined in {_cells(error.get('cells'), label)}. "
+            "marimo allows each global name to be defined by one cell only: "
+            "rename it, or delete the other cell",
+        )
+    if kind == "cycle":
+        return CellError(
+            "CycleError",
+            "these cells depend on each other in a cycle: "
+            + _cycle(error.get("edges_with_vars"), label),
+        )
+    if kind == "setup-refs":
+        return CellError(
+            "SetupCellError",
+            "the setup cell may not refer to other cells' names: "
+            + _cycle(error.get("edges_with_vars"), label),
+        )
+    if kind == "import-star":
+        return CellError(
+            "ImportStarError",
+            "`import *` is not allowed in marimo: import the names you use",
+        )
+    if kind == "ancestor-prevented":
+        blamed = error.get("blamed_cell")
+        return CellError(
+            "AncestorPrevented",
+            f"not run because {label(str(error.get('raising_cell')))} failed"
+            + (f" (via {label(str(blamed))})" if blamed else ""),
+        )
+    if kind == "ancestor-stopped":
+        return CellError(
+            "AncestorStopped",
+            f"not run because {label(str(error.get('raising_cell')))} "
+            "called mo.stop()",
+        )
+    if kind == "syntax":
+        first = msg.splitlines()[-1] if msg else "invalid syntax"
+        return CellError("SyntaxError", first.removeprefix("SyntaxError: ") + (
+            "\n" + msg if msg and "\n" in msg else ""))
+    if kind == "strict-exception":
+        return CellError("StrictExecutionError", msg)
+    if kind == "sql-error":
+        return CellError("SQLError", msg)
+    if kind == "internal":
+        return CellError("MarimoInternalError", msg or "internal error in marimo")
+    return CellError(str(error.get("error_type") or "MarimoError"), msg or str(error))
+
+
+def is_stop(error: dict[str, Any]) -> bool:
+    """``mo.stop()`` is a deliberate halt, not a failure of the run."""
+    return error.get("type") == "ancestor-stopped"
