@@ -58,6 +58,8 @@ class CellView:
     # be updated: later runs say that it is from an earlier run.
     error_output_shown: bool = False
     dirty: bool = False
+    # The request whose execute_result shows the value (id-less cells).
+    value_request: str | None = None
 
 
 @dataclass
@@ -253,16 +255,19 @@ class OutputRouter:
         bundle = to_bundle(output.mimetype, output.data)
         if bundle is None or context.silent:
             return
-        if is_root:
-            display_id = None if cell == SCRATCH else uuid.uuid4().hex
+        if is_root and view.value_request == request.msg_id:
+            # The value changed again in the same run (mo.output.append).
+            self._update(context, view.value_display, bundle[0], bundle[1])
+        elif is_root:
+            display_id = uuid.uuid4().hex
             content: dict[str, Any] = {
                 "data": bundle[0],
                 "metadata": bundle[1],
                 "execution_count": context.execution_count,
             }
-            if display_id:
-                content["transient"] = {"display_id": display_id}
-                view.value_display = display_id
+            content["transient"] = {"display_id": display_id}
+            view.value_display = display_id
+            view.value_request = request.msg_id
             self._send("execute_result", content, context.parent)
         elif view.value_display is not None:
             self._update(context, view.value_display, bundle[0], bundle[1])

@@ -1,0 +1,150 @@
+"""Driving the real kernel the way a frontend does, and reading what it shows."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+
+TIMEOUT = 60
+
+
+@dataclass
+class Result:
+    reply: dict[str, Any]
+    outputs: list[dict[str, Any]]  # IOPub messages between busy and idle
+    idle: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return str(self.reply["content"]["status"])
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return dict(self.reply["content"])
+
+    def of_type(self, msg_type: str) -> list[dict[str, Any]]:
+        return [m for m in self.outputs if m["msg_type"] == msg_type]
+
+    def text(self) -> str:
+        """Everything the outputs say, as text (streams, bundles, errors)."""
+        parts = []
+        for m in self.outputs:
+            c = m["content"]
+            if m["msg_type"] == "stream":
+                parts.append(c["text"])
+            elif "data" in c:
+                parts.append(str(c["data"].get("text/plain", "")))
+            elif m["msg_type"] == "error":
+                parts.append(c["evalue"] + "\n" + "\n".join(c["traceback"]))
+        return "\n".join(parts)
+
+
+def execute(
+    kc: BlockingKernelClient,
+    code: str,
+    cell_id: str | None = None,
+    deleted: Any = None,
+    timeout: float = TIMEOUT,
+    **content: Any,
+) -> Result:
+    """Send one execute_request with JupyterLab-like metadata; wait for idle."""
+    body = {
+        "code": code,
+        "silent": False,
+        "store_history": True,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": True,
+    }
+    body.update(content)
+    msg = kc.session.msg("execute_request", body)
+    if cell_id is not None:
+        msg["metadata"]["cellId"] = cell_id
+    if deleted is not None:
+        msg["metadata"]["deletedCells"] = deleted
+    kc.shell_channel.send(msg)
+    return collect(kc, msg["header"]["msg_id"], timeout)
+
+
+def collect(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> Result:
+    deadline = time.monotonic() + timeout
+    reply = None
+    while reply is None:
+        m = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if m["parent_header"].get("msg_id") == msg_id:
+            reply = m
+    outputs: list[dict[str, Any]] = []
+    while True:
+        m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if m["parent_header"].get("msg_id") != msg_id:
+            continue
+        if m["msg_type"] == "status":
+            if m["content"]["execution_state"] == "idle":
+                return Result(reply, outputs, m)
+            continue
+        if m["msg_type"] != "execute_input":
+            outputs.append(m)
+
+
+@dataclass
+class Notebook:
+    """What a frontend shows: outputs per cell, display updates applied."""
+
+    cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def run(self, kc: BlockingKernelClient, cell_id: str, code: str, **kw: Any) -> Result:
+        result = execute(kc, code, cell_id=cell_id, **kw)
+        self.cells[cell_id] = []  # the frontend clears the cell it runs
+        for m in result.outputs:
+            c = m["content"]
+            if m["msg_type"] == "update_display_data":
+                for outputs in self.cells.values():
+                    for out in outputs:
+                        if out.get("display_id") == c["transient"]["display_id"]:
+                            out["data"] = c["data"]
+            elif m["msg_type"] in ("display_data", "execute_result"):
+                self.cells[cell_id].append(
+                    {"data": c["data"], "display_id": c.get("transient", {}).get("display_id")}
+                )
+            elif m["msg_type"] == "stream":
+                self.cells[cell_id].append({"data": {"text/plain": c["text"]}})
+            elif m["msg_type"] == "error":
+                self.cells[cell_id].append(
+                    {"data": {"text/plain": "\n".join(c["traceback"])}, "error": True}
+                )
+        return result
+
+    def shown(self, cell_id: str) -> str:
+        """The text a person sees in the cell (empty outputs dropped)."""
+        texts = [str(o["data"].get("text/plain", "")) for o in self.cells.get(cell_id, [])]
+        return "\n".join(t for t in texts if t)
+
+
+def runtime_process(km: KernelManager) -> psutil.Process:
+    """The marimo runtime child of a kernel started by ``km``."""
+    assert km.provisioner is not None
+    bridge = psutil.Process(km.provisioner.process.pid)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for child in bridge.children(recursive=True):
+            try:
+                if "marimo._ipc.launch_kernel" in " ".join(child.cmdline()):
+                    return child
+            except psutil.NoSuchProcess:
+                continue
+        time.sleep(0.05)
+    raise AssertionError("no marimo runtime process found")
+
+
+def wait_gone(pid: int, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,132 @@
+"""Interrupts, runtime death, shutdown and kernel_info, with real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import psutil
+from helpers import collect, execute, runtime_process, wait_gone
+from jupyter_client.manager import start_new_kernel
+
+
+def test_kernel_info(kc) -> None:
+    kc.kernel_info()
+    reply = kc.get_shell_msg(timeout=30)["content"]
+    assert tuple(int(p) for p in reply["protocol_version"].split(".")) >= (5, 4)
+    assert reply["implementation"] == "marimo-bridge"
+    assert reply["language_info"]["name"] == "python"
+    assert "marimo" in reply["banner"] and "on_cell_change=autorun" in reply["banner"]
+    assert "debugger" not in reply.get("supported_features", [])
+
+
+def _interrupt_soon(action, delay: float = 1.0) -> threading.Timer:
+    timer = threading.Timer(delay, action)
+    timer.start()
+    return timer
+
+
+def test_sigint_interrupts_the_cell_and_aborts_the_queue(kernel) -> None:
+    km, kc = kernel
+    # Wait until the cell really runs, then interrupt the way Jupyter does
+    # (interrupt_mode "signal": SIGINT to the bridge).
+    execute(kc, "import time")
+    sleeper = kc.execute("time.sleep(30)")
+    queued = kc.execute("queued_after = 1")
+    _interrupt_soon(km.interrupt_kernel)
+    started = time.monotonic()
+    result = collect(kc, sleeper, timeout=20)
+    assert result.status == "error"
+    assert result.content["ename"] == "KeyboardInterrupt"
+    assert time.monotonic() - started < 20  # a hang guard, not a speed check
+    aborted = kc.get_shell_msg(timeout=20)
+    assert aborted["parent_header"]["msg_id"] == queued
+    assert aborted["content"]["status"] == "aborted"
+    # The bridge survived and the kernel keeps working.
+    assert execute(kc, "after = 2 + 2; after").status == "ok"
+
+
+def test_interrupt_request_on_control_channel(kc) -> None:
+    execute(kc, "import time")
+    sleeper = kc.execute("time.sleep(30)")
+
+    def send_interrupt() -> None:
+        msg = kc.session.msg("interrupt_request", {})
+        kc.control_channel.send(msg)
+
+    _interrupt_soon(send_interrupt)
+    result = collect(kc, sleeper, timeout=20)
+    assert result.status == "error" and result.content["ename"] == "KeyboardInterrupt"
+    assert execute(kc, "1 + 1").status == "ok"
+
+
+def test_runtime_killed_mid_run_gives_error_then_fresh_runtime(kernel) -> None:
+    km, kc = kernel
+    execute(kc, "import time\nkept = 1")
+    runtime = runtime_process(km)
+    running = kc.execute("time.sleep(30)")
+    _interrupt_soon(lambda: os.kill(runtime.pid, signal.SIGKILL))
+    result = collect(kc, running, timeout=30)
+    assert result.status == "error"
+    assert result.content["ename"] == "RuntimeDied"
+    assert "SIGKILL" in result.content["evalue"] and "lost" in result.content["evalue"]
+    assert result.of_type("error"), "the error must be visible in the outputs too"
+
+    # Next request: a fresh runtime, state gone, bridge the same process.
+    lost = execute(kc, "kept")
+    assert lost.status == "error" and lost.content["ename"] == "NameError"
+    assert execute(kc, "kept = 2; kept").status == "ok"
+    assert runtime_process(km).pid != runtime.pid
+
+
+def test_runtime_exit_from_os_exit(kc) -> None:
+    result = execute(kc, "import os; os._exit(3)")
+    assert result.status == "error" and "exited with code 3" in result.content["evalue"]
+    assert execute(kc, "ok = True").status == "ok"
+
+
+def test_shutdown_leaves_no_orphan(tmp_path) -> None:
+    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(tmp_path))
+    try:
+        execute(kc, "x = 1")
+        runtime = runtime_process(km)
+        bridge_pid = km.provisioner.process.pid  # type: ignore[union-attr]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    assert wait_gone(runtime.pid)
+    assert wait_gone(bridge_pid)
+
+
+def test_bridge_killed_runtime_exits_by_itself(tmp_path) -> None:
+    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(tmp_path))
+    try:
+        execute(kc, "x = 1")
+        runtime = runtime_process(km)
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        assert wait_gone(runtime.pid, timeout=20), "runtime outlived its bridge"
+    finally:
+        kc.stop_channels()
+        km.cleanup_resources()
+
+
+def test_restart_replaces_runtime(kernel) -> None:
+    km, kc = kernel
+    execute(kc, "before = 1")
+    old = runtime_process(km)
+    km.restart_kernel(now=False)
+    kc.wait_for_ready(timeout=60)
+    assert wait_gone(old.pid)
+    result = execute(kc, "before")
+    assert result.status == "error" and result.content["ename"] == "NameError"
+    assert psutil.pid_exists(runtime_process(km).pid)
+
+
+def test_working_directory_is_the_kernels(kernel, tmp_path) -> None:
+    km, kc = kernel
+    (tmp_path / "data.txt").write_text("hello from cwd")
+    result = execute(kc, "open('data.txt').read()")
+    assert result.status == "ok"
+    assert "hello from cwd" in result.text()

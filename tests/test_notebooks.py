@@ -1,0 +1,83 @@
+"""Whole notebooks through nbclient and papermill with kernel_name ``marimo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def _notebook(*sources: str, tags: dict[int, list[str]] | None = None) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "marimo", "display_name": "marimo", "language": "python"}
+    for i, src in enumerate(sources):
+        cell = nbformat.v4.new_code_cell(src)
+        if tags and i in tags:
+            cell.metadata["tags"] = tags[i]
+        nb.cells.append(cell)
+    return nb
+
+
+def _text(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for out in cell.outputs:
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif "data" in out:
+            parts.append(str(out.data.get("text/plain", "")))
+    return "".join(parts)
+
+
+def test_nbclient_runs_top_to_bottom_outputs_in_their_cells(tmp_path: Path) -> None:
+    nb = _notebook("x = 2", "print('x is', x)", "y = x * 21\ny", "z = y + 1")
+    NotebookClient(nb, kernel_name="marimo", timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert _text(nb.cells[1]) == "x is 2\n"
+    assert _text(nb.cells[2]) == "42"
+    assert nb.cells[2].outputs[0].output_type == "execute_result"
+    assert nb.cells[3].outputs == []
+
+
+def test_nbclient_downstream_failure_raises(tmp_path: Path) -> None:
+    nb = _notebook("x = 0", "r = 1 / x")
+    client = NotebookClient(nb, kernel_name="marimo", timeout=60)
+    with pytest.raises(CellExecutionError) as info:
+        client.execute()
+    assert "ZeroDivisionError" in str(info.value)
+    assert any(o.output_type == "error" for o in nb.cells[1].outputs)
+
+
+def test_papermill_parameters_override(tmp_path: Path) -> None:
+    nb = _notebook("alpha = 1\nname = 'world'", "greeting = f'{name} x {alpha}'\nprint(greeting)",
+                   tags={0: ["parameters"]})
+    source = tmp_path / "in.ipynb"
+    nbformat.write(nb, source)
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(source), str(out), parameters={"alpha": 5, "name": "marimo"}, kernel_name="marimo"
+    )
+    result = nbformat.read(out, as_version=4)
+    printed = [c for c in result.cells if "greeting" in c.source][0]
+    assert _text(printed) == "marimo x 5\n"
+
+
+def test_papermill_reports_failure(tmp_path: Path) -> None:
+    nb = _notebook("alpha = 1", "boom = 1 / (alpha - 1)", tags={0: ["parameters"]})
+    source = tmp_path / "in.ipynb"
+    nbformat.write(nb, source)
+    with pytest.raises(papermill.PapermillExecutionError) as info:
+        papermill.execute_notebook(str(source), str(tmp_path / "out.ipynb"), kernel_name="marimo")
+    assert info.value.ename == "ZeroDivisionError"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.ipynb")))
+def test_examples_execute(name: str, tmp_path: Path) -> None:
+    nb = nbformat.read(EXAMPLES / name, as_version=4)
+    NotebookClient(nb, kernel_name="marimo", timeout=120,
+                   resources={"metadata": {"path": str(EXAMPLES)}}).execute()
+    assert not any(o.output_type == "error" for c in nb.cells for o in c.get("outputs", []))
