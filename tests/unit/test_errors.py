@@ -1,0 +1,58 @@
+"""marimo errors and tracebacks in plain words."""
+
+from __future__ import annotations
+
+from bridge.translate.errors import describe, is_stop
+from bridge.translate.traceback import traceback_lines
+
+
+def label(cell: str) -> str:
+    return {"a": "Cell In[1]", "b": "Cell In[2]"}.get(cell, f"Cell {cell}")
+
+
+def test_every_marimo_error_type_has_a_clear_message() -> None:
+    cases = {
+        "exception": ({"msg": "division by zero", "exception_type": "ZeroDivisionError",
+                       "raising_cell": None}, "ZeroDivisionError", "division by zero"),
+        "interruption": ({}, "KeyboardInterrupt", "interrupted"),
+        "multiple-defs": ({"name": "x", "cells": ["a"]}, "MultipleDefinitionError", "Cell In[1]"),
+        "cycle": ({"edges_with_vars": [["a", ["p"], "b"], ["b", ["q"], "a"]]}, "CycleError",
+                  "Cell In[1] -(p)-> Cell In[2]"),
+        "setup-refs": ({"edges_with_vars": [["a", ["p"], "b"]]}, "SetupCellError", "setup"),
+        "import-star": ({"msg": "line 1 ..."}, "ImportStarError", "import *"),
+        "ancestor-prevented": ({"msg": "", "raising_cell": "a", "blamed_cell": "b"},
+                               "AncestorPrevented", "Cell In[1] failed"),
+        "ancestor-stopped": ({"msg": "", "raising_cell": "a"}, "AncestorStopped", "mo.stop"),
+        "strict-exception": ({"msg": "ref z", "ref": "z", "blamed_cell": None},
+                             "StrictExecutionError", "ref z"),
+        "syntax": ({"msg": "line 1\n    f(\n     ^\nSyntaxError: '(' was never closed\n"},
+                   "SyntaxError", "was never closed"),
+        "internal": ({"error_id": "1", "msg": ""}, "MarimoInternalError", "internal"),
+        "sql-error": ({"msg": "no table t", "sql_statement": "select"}, "SQLError", "no table"),
+        "unknown": ({"msg": "odd", "error_type": "Weird"}, "Weird", "odd"),
+    }
+    for kind, (fields, ename, fragment) in cases.items():
+        described = describe({"type": kind, **fields}, label)
+        assert described.ename == ename, kind
+        assert fragment in described.evalue, kind
+
+
+def test_mo_stop_is_not_a_failure() -> None:
+    assert is_stop({"type": "ancestor-stopped"})
+    assert not is_stop({"type": "exception"})
+
+
+def test_traceback_html_to_ansi_lines_with_cell_labels() -> None:
+    html = (
+        '<span class="codehilite"><div class="highlight"><pre><span></span>'
+        '<span class="gt">Traceback (most recent call last):</span>\n'
+        '  File <span class="nb">"/tmp/marimo_1/__marimo__cell_b_.py"</span>, line '
+        '<span class="m">1</span>, in <span class="n">&lt;module&gt;</span>\n'
+        "    1/(x-10)\n"
+        '<span class="gr">ZeroDivisionError</span>: division by zero\n</pre></div></span>'
+    )
+    lines = traceback_lines(html, label)
+    assert any("Cell In[2], line 1, in <module>" in line for line in lines)
+    assert not any("__marimo__" in line or "<span" in line for line in lines)
+    assert "ZeroDivisionError: division by zero" in lines[-1]
+    assert lines[-1].startswith("\x1b[")  # coloured like IPython's
