@@ -1,7 +1,7 @@
 """``python -m bridge``: run the kernel, or install its kernelspec.
 
-    python -m bridge -f CONNECTION_FILE       run the kernel (what Jupyter does)
-    python -m bridge install [--user | --sys-prefix | --prefix P]
+python -m bridge -f CONNECTION_FILE       run the kernel (what Jupyter does)
+python -m bridge install [--user | --sys-prefix | --prefix P]
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ def _install(argv: list[str]) -> int:
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--user", action="store_true", help="install for this user")
-    where.add_argument(
-        "--sys-prefix", action="store_true", help="install into sys.prefix (a venv)"
-    )
+    where.add_argument("--sys-prefix", action="store_true", help="install into sys.prefix (a venv)")
     where.add_argument("--prefix", help="install under this prefix")
     args = parser.parse_args(argv)
     from bridge.install import install

@@ -125,7 +125,7 @@ def test_restart_replaces_runtime(kernel) -> None:
 
 
 def test_working_directory_is_the_kernels(kernel, tmp_path) -> None:
-    km, kc = kernel
+    _km, kc = kernel
     (tmp_path / "data.txt").write_text("hello from cwd")
     result = execute(kc, "open('data.txt').read()")
     assert result.status == "ok"

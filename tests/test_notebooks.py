@@ -36,7 +36,9 @@ def _text(cell: nbformat.NotebookNode) -> str:
 
 def test_nbclient_runs_top_to_bottom_outputs_in_their_cells(tmp_path: Path) -> None:
     nb = _notebook("x = 2", "print('x is', x)", "y = x * 21\ny", "z = y + 1")
-    NotebookClient(nb, kernel_name="marimo", timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, kernel_name="marimo", timeout=60, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     assert _text(nb.cells[1]) == "x is 2\n"
     assert _text(nb.cells[2]) == "42"
     assert nb.cells[2].outputs[0].output_type == "execute_result"
@@ -53,8 +55,11 @@ def test_nbclient_downstream_failure_raises(tmp_path: Path) -> None:
 
 
 def test_papermill_parameters_override(tmp_path: Path) -> None:
-    nb = _notebook("alpha = 1\nname = 'world'", "greeting = f'{name} x {alpha}'\nprint(greeting)",
-                   tags={0: ["parameters"]})
+    nb = _notebook(
+        "alpha = 1\nname = 'world'",
+        "greeting = f'{name} x {alpha}'\nprint(greeting)",
+        tags={0: ["parameters"]},
+    )
     source = tmp_path / "in.ipynb"
     nbformat.write(nb, source)
     out = tmp_path / "out.ipynb"
@@ -62,7 +67,7 @@ def test_papermill_parameters_override(tmp_path: Path) -> None:
         str(source), str(out), parameters={"alpha": 5, "name": "marimo"}, kernel_name="marimo"
     )
     result = nbformat.read(out, as_version=4)
-    printed = [c for c in result.cells if "greeting" in c.source][0]
+    printed = next(c for c in result.cells if "greeting" in c.source)
     assert _text(printed) == "marimo x 5\n"
 
 
@@ -78,6 +83,7 @@ def test_papermill_reports_failure(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.ipynb")))
 def test_examples_execute(name: str, tmp_path: Path) -> None:
     nb = nbformat.read(EXAMPLES / name, as_version=4)
-    NotebookClient(nb, kernel_name="marimo", timeout=120,
-                   resources={"metadata": {"path": str(EXAMPLES)}}).execute()
+    NotebookClient(
+        nb, kernel_name="marimo", timeout=120, resources={"metadata": {"path": str(EXAMPLES)}}
+    ).execute()
     assert not any(o.output_type == "error" for c in nb.cells for o in c.get("outputs", []))

@@ -16,7 +16,8 @@ def test_rerun_updates_dependent_display_before_reply_and_idle(kc) -> None:
     assert result.status == "ok"
     assert nb.shown("B") == "11"  # B's own place shows its new value
     updates = [
-        m for m in result.of_type("update_display_data")
+        m
+        for m in result.of_type("update_display_data")
         if m["content"]["data"].get("text/plain") == "11"
     ]
     assert updates, "B's new value was not published inside A's request"

@@ -145,7 +145,7 @@ class MarimoKernel(Kernel):
         pass
 
     # -- execute ---------------------------------------------------------
-    async def do_execute(  # type: ignore[override]
+    async def do_execute(
         self,
         code: str,
         silent: bool,
@@ -161,6 +161,7 @@ class MarimoKernel(Kernel):
             ExecuteCellsCommand,
             ExecuteScratchpadCommand,
         )
+        from marimo._internal.ids import CellId_t
 
         parent = self.get_parent("shell")
         msg_id = parent["header"]["msg_id"]
@@ -198,7 +199,7 @@ class MarimoKernel(Kernel):
             if forgotten is not None:
                 self._router.forget(forgotten.marimo_id)
                 self._send_command(
-                    runtime, request, DeleteCellCommand(cell_id=forgotten.marimo_id)
+                    runtime, request, DeleteCellCommand(cell_id=CellId_t(forgotten.marimo_id))
                 )
 
         if scratch:
@@ -214,7 +215,7 @@ class MarimoKernel(Kernel):
             self._send_command(
                 runtime,
                 request,
-                ExecuteCellsCommand(cell_ids=[cell.marimo_id], codes=[code]),
+                ExecuteCellsCommand(cell_ids=[CellId_t(cell.marimo_id)], codes=[code]),
             )
 
         await request.done
@@ -267,6 +268,7 @@ class MarimoKernel(Kernel):
         return {"status": "error", "execution_count": self.execution_count, **error}
 
     def _send_iopub(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
+        assert self.session is not None
         self.session.send(
             self.iopub_socket, msg_type, content, parent=parent, ident=self._topic(msg_type)
         )

@@ -197,9 +197,7 @@ class OutputRouter:
     def _console_bundle(self, view: CellView, own: bool) -> dict[str, Any]:
         text = "".join(view.console)
         if view.error_output_shown and not own:
-            text = (
-                "(re-ran since: the error output below is from an earlier run)\n" + text
-            )
+            text = "(re-ran since: the error output below is from an earlier run)\n" + text
         return {"text/plain": text}
 
     def _value_bundle(self, view: CellView, own: bool) -> dict[str, Any]:
@@ -248,8 +246,11 @@ class OutputRouter:
         if output is None:
             return
         if output.channel == "marimo-error":
-            view.errors = [e for e in output.data if isinstance(e, dict)] if isinstance(
-                output.data, list) else []
+            view.errors = (
+                [e for e in output.data if isinstance(e, dict)]
+                if isinstance(output.data, list)
+                else []
+            )
             return
         view.errors = None
         bundle = to_bundle(output.mimetype, output.data)

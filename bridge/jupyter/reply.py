@@ -55,8 +55,5 @@ def rerun_summary(request: RequestRun, router: OutputRouter) -> str | None:
     if not dependents:
         return None
     failed = {cell for cell, _ in request.failures()}
-    parts = [
-        f"{router.label(cell)} {'✗ failed' if cell in failed else '✓'}"
-        for cell in dependents
-    ]
+    parts = [f"{router.label(cell)} {'✗ failed' if cell in failed else '✓'}" for cell in dependents]
     return "↻ re-ran: " + ", ".join(parts)

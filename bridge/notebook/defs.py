@@ -42,9 +42,11 @@ def _walk(body: list[ast.stmt], out: set[str]) -> None:
                 if handler.name:
                     out.add(handler.name)
         # Walrus targets at module level are globals too.
-        for node in ast.walk(stmt) if not isinstance(
-            stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        ) else ():
+        for node in (
+            ast.walk(stmt)
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            else ()
+        ):
             if isinstance(node, ast.NamedExpr):
                 _targets(node.target, out)
         # Compound statements: their blocks run at module level.

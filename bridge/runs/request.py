@@ -96,4 +96,3 @@ class RequestRun:
 
     def dependents_ran(self) -> list[str]:
         return [cell for cell in self.ran if cell not in self.roots and cell != "__scratch__"]
-

@@ -71,16 +71,12 @@ class RuntimeClient:
             cwd=os.getcwd(),
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(
-            launch_config.kernel_args(info, self.config, self._notebook_path)
-        )
+        self._proc.stdin.write(launch_config.kernel_args(info, self.config, self._notebook_path))
         self._proc.stdin.close()
         ready = self._proc.stdout.readline()
         if ready.strip() != b"KERNEL_READY":
             code = self._proc.wait()
-            raise RuntimeStartError(
-                f"the marimo runtime failed to start (exit code {code})"
-            )
+            raise RuntimeStartError(f"the marimo runtime failed to start (exit code {code})")
         info_line = self._proc.stdout.readline().split()
         self.pid = int(info_line[1]) if len(info_line) >= 2 else self._proc.pid
         self._reader = threading.Thread(
@@ -91,9 +87,7 @@ class RuntimeClient:
             CreateNotebookCommand(
                 execution_requests=(),
                 cell_ids=(),
-                set_ui_element_value_request=UpdateUIElementCommand(
-                    object_ids=[], values=[]
-                ),
+                set_ui_element_value_request=UpdateUIElementCommand(object_ids=[], values=[]),
                 auto_run=False,
             )
         )

@@ -28,9 +28,7 @@ def on_cell_change(config: dict[str, Any]) -> str:
     return str(config.get("runtime", {}).get("on_cell_change", "autorun"))
 
 
-def kernel_args(
-    connection_info: Any, config: dict[str, Any], notebook_path: str | None
-) -> bytes:
+def kernel_args(connection_info: Any, config: dict[str, Any], notebook_path: str | None) -> bytes:
     """The JSON KernelArgs that ``marimo._ipc.launch_kernel`` reads on stdin."""
     from marimo._internal.ipc import KernelArgs
 

@@ -7,7 +7,7 @@ runtime that adds fields keeps working. Ops we do not route decode to
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
@@ -43,9 +43,7 @@ class Execution(msgspec.Struct, tag="execution", tag_field="op"):
     phase: str | None = None
 
 
-class DocumentTransaction(
-    msgspec.Struct, tag="notebook-document-transaction", tag_field="op"
-):
+class DocumentTransaction(msgspec.Struct, tag="notebook-document-transaction", tag_field="op"):
     transaction: dict[str, Any]
 
 
@@ -56,7 +54,7 @@ class Other(msgspec.Struct):
     run_id: str | None = None
 
 
-Notification = Union[CellOp, CompletedRun, Interrupted, Execution, DocumentTransaction]
+Notification = CellOp | CompletedRun | Interrupted | Execution | DocumentTransaction
 
 _ROUTED = msgspec.json.Decoder(Notification)
 _OTHER = msgspec.json.Decoder(Other)

@@ -72,13 +72,14 @@ def describe(error: dict[str, Any], label: Labeler) -> CellError:
     if kind == "ancestor-stopped":
         return CellError(
             "AncestorStopped",
-            f"not run because {label(str(error.get('raising_cell')))} "
-            "called mo.stop()",
+            f"not run because {label(str(error.get('raising_cell')))} called mo.stop()",
         )
     if kind == "syntax":
         first = msg.splitlines()[-1] if msg else "invalid syntax"
-        return CellError("SyntaxError", first.removeprefix("SyntaxError: ") + (
-            "\n" + msg if msg and "\n" in msg else ""))
+        return CellError(
+            "SyntaxError",
+            first.removeprefix("SyntaxError: ") + ("\n" + msg if msg and "\n" in msg else ""),
+        )
     if kind == "strict-exception":
         return CellError("StrictExecutionError", msg)
     if kind == "sql-error":

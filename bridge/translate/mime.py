@@ -34,8 +34,10 @@ def html_to_text(markup: str) -> str:
 
 
 def _describe_component(name: str, attrs: str) -> str:
-    values = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
-              for m in _ATTR.finditer(attrs)}
+    values = {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _ATTR.finditer(attrs)
+    }
     label = values.get("data-label")
     value = values.get("data-initial-value") or values.get("data-value")
     parts = [f"marimo {name}"]

@@ -14,7 +14,9 @@ RESET = "\x1b[0m"
 _TAG = re.compile(r"<[^>]+>")
 # marimo compiles each cell to a temp file named after the cell id.
 _CELL_FILE = re.compile(r'File "[^"]*__marimo__cell_([A-Za-z0-9_-]+?)_\.py", line (\d+)')
-_EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Warning)\b.*$|^[A-Za-z_][\w.]*:.*$")
+_EXC_LINE = re.compile(
+    r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Warning)\b.*$|^[A-Za-z_][\w.]*:.*$"
+)
 
 Labeler = Callable[[str], str]
 
@@ -26,9 +28,7 @@ def traceback_lines(markup: str, label: Labeler) -> list[str]:
     out: list[str] = []
     last = len(lines) - 1
     for i, line in enumerate(lines):
-        line = _CELL_FILE.sub(
-            lambda m: f"{label(m.group(1))}, line {m.group(2)}", line
-        )
+        line = _CELL_FILE.sub(lambda m: f"{label(m.group(1))}, line {m.group(2)}", line)
         if line.startswith("Traceback"):
             out.append(f"{RED}{line}{RESET}")
         elif line.lstrip().startswith(("File ", "Cell ")):

@@ -12,21 +12,40 @@ def label(cell: str) -> str:
 
 def test_every_marimo_error_type_has_a_clear_message() -> None:
     cases = {
-        "exception": ({"msg": "division by zero", "exception_type": "ZeroDivisionError",
-                       "raising_cell": None}, "ZeroDivisionError", "division by zero"),
+        "exception": (
+            {
+                "msg": "division by zero",
+                "exception_type": "ZeroDivisionError",
+                "raising_cell": None,
+            },
+            "ZeroDivisionError",
+            "division by zero",
+        ),
         "interruption": ({}, "KeyboardInterrupt", "interrupted"),
         "multiple-defs": ({"name": "x", "cells": ["a"]}, "MultipleDefinitionError", "Cell In[1]"),
-        "cycle": ({"edges_with_vars": [["a", ["p"], "b"], ["b", ["q"], "a"]]}, "CycleError",
-                  "Cell In[1] -(p)-> Cell In[2]"),
+        "cycle": (
+            {"edges_with_vars": [["a", ["p"], "b"], ["b", ["q"], "a"]]},
+            "CycleError",
+            "Cell In[1] -(p)-> Cell In[2]",
+        ),
         "setup-refs": ({"edges_with_vars": [["a", ["p"], "b"]]}, "SetupCellError", "setup"),
         "import-star": ({"msg": "line 1 ..."}, "ImportStarError", "import *"),
-        "ancestor-prevented": ({"msg": "", "raising_cell": "a", "blamed_cell": "b"},
-                               "AncestorPrevented", "Cell In[1] failed"),
+        "ancestor-prevented": (
+            {"msg": "", "raising_cell": "a", "blamed_cell": "b"},
+            "AncestorPrevented",
+            "Cell In[1] failed",
+        ),
         "ancestor-stopped": ({"msg": "", "raising_cell": "a"}, "AncestorStopped", "mo.stop"),
-        "strict-exception": ({"msg": "ref z", "ref": "z", "blamed_cell": None},
-                             "StrictExecutionError", "ref z"),
-        "syntax": ({"msg": "line 1\n    f(\n     ^\nSyntaxError: '(' was never closed\n"},
-                   "SyntaxError", "was never closed"),
+        "strict-exception": (
+            {"msg": "ref z", "ref": "z", "blamed_cell": None},
+            "StrictExecutionError",
+            "ref z",
+        ),
+        "syntax": (
+            {"msg": "line 1\n    f(\n     ^\nSyntaxError: '(' was never closed\n"},
+            "SyntaxError",
+            "was never closed",
+        ),
         "internal": ({"error_id": "1", "msg": ""}, "MarimoInternalError", "internal"),
         "sql-error": ({"msg": "no table t", "sql_statement": "select"}, "SQLError", "no table"),
         "unknown": ({"msg": "odd", "error_type": "Weird"}, "Weird", "odd"),

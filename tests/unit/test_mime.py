@@ -25,7 +25,9 @@ def test_html_keeps_html_with_plain_alternative() -> None:
 
 
 def test_markdown_is_rendered_html() -> None:
-    rendered = '<span class="markdown"><span class="paragraph"><strong>Hi</strong> there</span></span>'
+    rendered = (
+        '<span class="markdown"><span class="paragraph"><strong>Hi</strong> there</span></span>'
+    )
     data, _ = to_bundle("text/markdown", rendered)
     assert data["text/html"] == rendered
     assert data["text/plain"] == "Hi there"
