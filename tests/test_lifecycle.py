@@ -13,6 +13,7 @@ from jupyter_client.manager import start_new_kernel
 
 
 def test_kernel_info(kc) -> None:
+    execute(kc, "pass")  # the mode is known once the runtime is up
     kc.kernel_info()
     reply = kc.get_shell_msg(timeout=30)["content"]
     assert tuple(int(p) for p in reply["protocol_version"].split(".")) >= (5, 4)
@@ -75,10 +76,13 @@ def test_runtime_killed_mid_run_gives_error_then_fresh_runtime(kernel) -> None:
     assert result.of_type("error"), "the error must be visible in the outputs too"
 
     # Next request: a fresh runtime, state gone, bridge the same process.
+    assert km.is_alive()
+    bridge_pid = km.provisioner.process.pid  # type: ignore[union-attr]
     lost = execute(kc, "kept")
     assert lost.status == "error" and lost.content["ename"] == "NameError"
     assert execute(kc, "kept = 2; kept").status == "ok"
     assert runtime_process(km).pid != runtime.pid
+    assert km.provisioner.process.pid == bridge_pid  # type: ignore[union-attr]
 
 
 def test_runtime_exit_from_os_exit(kc) -> None:

@@ -147,3 +147,18 @@ def test_output_appended_twice_is_one_result_updated(kc) -> None:
     assert len(result.of_type("execute_result")) == 1
     final = result.outputs[-1]["content"]["data"]["text/plain"]
     assert "one" in final and "two" in final
+
+
+def test_console_streams_while_a_dependent_cell_runs(kc) -> None:
+    nb = Notebook()
+    nb.run(kc, "A", "go = 1")
+    code = "import time\nprint('first', go, flush=True)\ntime.sleep(1.0)\nprint('second')"
+    nb.run(kc, "B", code)
+    result = nb.run(kc, "A", "go = 2")
+    texts = [
+        str(m["content"]["data"].get("text/plain"))
+        for m in result.of_type("update_display_data")
+    ]
+    # The first line was shown on its own before the second was printed.
+    assert any("first 2" in t and "second" not in t for t in texts)
+    assert nb.shown("B").splitlines()[:2] == ["first 2", "second"]

@@ -25,6 +25,7 @@ from bridge.notebook.cells import CellRegistry
 from bridge.runs.correlator import Correlator, Run
 from bridge.runs.request import RequestRun
 from bridge.runtime.client import RuntimeClient
+from bridge.runtime.launch_config import on_cell_change
 from bridge.runtime.messages import Notification, Other
 
 SCRATCH_MAGIC = "%%scratch"
@@ -51,7 +52,8 @@ class MarimoKernel(Kernel):
         self._router = OutputRouter(self._send_iopub, self._cells)
         self._runtime: RuntimeClient | None = None
         self._runtime_ready: concurrent.futures.Future[RuntimeClient] | None = None
-        self._mode = "autorun"
+        # Known once the runtime's config is read (off the kernel_info path).
+        self._mode: str | None = None
         # Started now, awaited by the first request: kernel_info_reply must not
         # wait for marimo's import.
         self._start_runtime()
@@ -62,7 +64,8 @@ class MarimoKernel(Kernel):
     def banner(self) -> str:  # type: ignore[override]
         return (
             f"marimo {version('marimo')} reactive runtime in Jupyter "
-            f"(marimo-bridge {__version__}, on_cell_change={self._mode})\n"
+            f"(marimo-bridge {__version__}, "
+            f"on_cell_change={self._mode or 'as set in your marimo config'})\n"
             "Running a cell re-runs the cells that depend on it."
         )
 
@@ -86,6 +89,7 @@ class MarimoKernel(Kernel):
             except BaseException as exc:  # reported to the request that waits
                 future.set_exception(exc)
             else:
+                self._mode = on_cell_change(client.config)
                 future.set_result(client)
 
         threading.Thread(target=start, name="marimo-runtime-start", daemon=True).start()
@@ -98,9 +102,6 @@ class MarimoKernel(Kernel):
         assert self._runtime_ready is not None
         client = await asyncio.wrap_future(self._runtime_ready)
         self._runtime = client
-        from bridge.runtime.launch_config import on_cell_change
-
-        self._mode = on_cell_change(client.config)
         return client
 
     def _on_notifications(self, notes: list[Notification | Other]) -> None:
