@@ -134,3 +134,14 @@ def test_working_directory_is_the_kernels(kernel, tmp_path) -> None:
     result = execute(kc, "open('data.txt').read()")
     assert result.status == "ok"
     assert "hello from cwd" in result.text()
+
+
+def test_runtime_death_between_requests_is_told_in_the_next(kernel) -> None:
+    km, kc = kernel
+    execute(kc, "kept = 1")
+    runtime = runtime_process(km)
+    os.kill(runtime.pid, signal.SIGKILL)
+    assert wait_gone(runtime.pid)
+    result = execute(kc, "fresh = 1")
+    assert result.status == "ok"
+    assert "lost" in result.text() and "SIGKILL" in result.text()

@@ -51,6 +51,9 @@ class MarimoKernel(Kernel):
         self._correlator = Correlator()
         self._router = OutputRouter(self._send_iopub, self._cells)
         self._runtime: RuntimeClient | None = None
+        # Why the last runtime went away, told in the next request's output
+        # when no request was running to hear it.
+        self._loss_notice: str | None = None
         self._runtime_ready: concurrent.futures.Future[RuntimeClient] | None = None
         # Known once the runtime's config is read (off the kernel_info path).
         self._mode: str | None = None
@@ -80,7 +83,9 @@ class MarimoKernel(Kernel):
     # -- the runtime -----------------------------------------------------
     def _start_runtime(self) -> None:
         future: concurrent.futures.Future[RuntimeClient] = concurrent.futures.Future()
-        client = RuntimeClient(self._on_notifications, self._on_runtime_exit)
+        client = RuntimeClient(
+            self._on_notifications, lambda code: self._on_runtime_exit(client, code)
+        )
         self._runtime_ready = future
 
         def start() -> None:
@@ -101,6 +106,10 @@ class MarimoKernel(Kernel):
             self._start_runtime()
         assert self._runtime_ready is not None
         client = await asyncio.wrap_future(self._runtime_ready)
+        if not client.alive:
+            # Died since the last request and the reader has not said so yet.
+            self._runtime_died(client, client.returncode)
+            return await self._ensure_runtime()
         self._runtime = client
         return client
 
@@ -112,10 +121,15 @@ class MarimoKernel(Kernel):
         for note in notes:
             self._correlator.feed(note)
 
-    def _on_runtime_exit(self, returncode: int | None) -> None:
-        self._io_loop.add_callback(self._runtime_died, returncode)
+    def _on_runtime_exit(self, client: RuntimeClient, returncode: int | None) -> None:
+        self._io_loop.add_callback(self._runtime_died, client, returncode)
 
-    def _runtime_died(self, returncode: int | None) -> None:
+    def _runtime_died(self, client: RuntimeClient, returncode: int | None) -> None:
+        current = self._runtime_ready
+        if current is None or not current.done() or current.exception() is not None:
+            return
+        if current.result() is not client:
+            return  # an older runtime, already replaced
         if returncode is not None and returncode < 0:
             try:
                 how = f"was killed by {signal.Signals(-returncode).name}"
@@ -127,8 +141,11 @@ class MarimoKernel(Kernel):
             f"the marimo runtime {how}; every variable and cell of this session "
             "was lost. A fresh runtime starts with the next request: re-run your cells."
         )
+        client.stop(timeout=0.5)  # close its queues; reap the process
         self._runtime = None
         self._runtime_ready = None
+        if len(self._correlator) == 0:
+            self._loss_notice = reason
         self._correlator.lose_all(reason)
         self._cells.clear()
         self._router.reset()
@@ -170,6 +187,7 @@ class MarimoKernel(Kernel):
             runtime = await self._ensure_runtime()
         except Exception as exc:
             self._runtime_ready = None
+            self._correlator.lose_all("the marimo runtime could not start")
             return self._error_reply(
                 "RuntimeStartError", f"the marimo runtime could not start: {exc}", silent, parent
             )
@@ -191,6 +209,9 @@ class MarimoKernel(Kernel):
             anchored=jupyter_id is not None,
         )
         self._router.begin(request, context)
+        if self._loss_notice is not None and not silent:
+            notice, self._loss_notice = self._loss_notice, None
+            self._send_iopub("stream", {"name": "stderr", "text": f"Warning: {notice}\n"}, parent)
 
         deleted = meta.get("deletedCells")
         for gone in deleted if isinstance(deleted, list) else ():
