@@ -135,19 +135,15 @@ class OutputRouter:
 
     # -- cells with displays (cellId) ------------------------------------
     def _apply(self, view: CellView, note: CellOp) -> None:
-        console = note.console
-        if console is not None:
-            items = console if isinstance(console, list) else [console]
-            if isinstance(console, list) and not console:
-                view.console.clear()
-                view.console_size = 0
-            for item in items:
-                self._append_console(view, item)
+        if note.console == []:
+            view.console.clear()
+            view.console_size = 0
+        for item in note.console_items():
+            self._append_console(view, item)
         output = note.output
         if output is not None:
             if output.channel == "marimo-error":
-                data = output.data if isinstance(output.data, list) else [output.data]
-                view.errors = [e for e in data if isinstance(e, dict)]
+                view.errors = output.errors()
                 view.value = None
             else:
                 view.errors = None
@@ -229,28 +225,22 @@ class OutputRouter:
         is_root: bool,
     ) -> None:
         view = self._views.setdefault(cell, CellView())
-        if note.console is not None:
-            items = note.console if isinstance(note.console, list) else [note.console]
-            for item in items:
-                if item.mimetype == TRACEBACK_MIME:
-                    view.traceback = traceback_lines(str(item.data), self.label)
-                elif item.channel in ("stdout", "stderr") and item.data:
+        for item in note.console_items():
+            if item.mimetype == TRACEBACK_MIME:
+                view.traceback = traceback_lines(str(item.data), self.label)
+            elif item.channel in ("stdout", "stderr") and item.data:
+                self._header(context, cell, is_root)
+                self._stream(context, item.channel, str(item.data))
+            elif item.channel == "media":
+                bundle = to_bundle(item.mimetype, item.data)
+                if bundle is not None:
                     self._header(context, cell, is_root)
-                    self._stream(context, item.channel, str(item.data))
-                elif item.channel == "media":
-                    bundle = to_bundle(item.mimetype, item.data)
-                    if bundle is not None:
-                        self._header(context, cell, is_root)
-                        self._display(context, *bundle)
+                    self._display(context, *bundle)
         output = note.output
         if output is None:
             return
         if output.channel == "marimo-error":
-            view.errors = (
-                [e for e in output.data if isinstance(e, dict)]
-                if isinstance(output.data, list)
-                else []
-            )
+            view.errors = output.errors()
             return
         view.errors = None
         bundle = to_bundle(output.mimetype, output.data)

@@ -70,8 +70,7 @@ class RequestRun:
         if output is None:
             return
         if output.channel == "marimo-error":
-            errors = output.data if isinstance(output.data, list) else [output.data]
-            self.errors[cell] = [e for e in errors if isinstance(e, dict)]
+            self.errors[cell] = output.errors()
         else:
             # A later output of the same cell in the same run (a mo.state
             # re-run) supersedes an earlier failure.

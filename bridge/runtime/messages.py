@@ -17,6 +17,11 @@ class CellOutput(msgspec.Struct):
     mimetype: str
     data: Any = None
 
+    def errors(self) -> list[dict[str, Any]]:
+        """The typed errors of a ``marimo-error`` output, as dicts."""
+        items = self.data if isinstance(self.data, list) else [self.data]
+        return [e for e in items if isinstance(e, dict)]
+
 
 class CellOp(msgspec.Struct, tag="cell-op", tag_field="op"):
     cell_id: str
@@ -26,6 +31,12 @@ class CellOp(msgspec.Struct, tag="cell-op", tag_field="op"):
     status: str | None = None
     stale_inputs: bool | None = None
     run_id: str | None = None
+
+    def console_items(self) -> list[CellOutput]:
+        """Console outputs to append (empty for "unchanged" and for "clear")."""
+        if self.console is None:
+            return []
+        return self.console if isinstance(self.console, list) else [self.console]
 
 
 class CompletedRun(msgspec.Struct, tag="completed-run", tag_field="op"):
