@@ -141,10 +141,20 @@ def runtime_process(km: KernelManager) -> psutil.Process:
     raise AssertionError("no marimo runtime process found")
 
 
-def wait_gone(pid: int, timeout: float = 15) -> bool:
+def wait_gone(pid: int, timeout: float = 15, reaped: bool = False) -> bool:
+    """Wait until ``pid`` has exited (or, with ``reaped``, its parent reaped it).
+
+    A killed multi-threaded process shows as a zombie while its other threads
+    are still exiting, before its parent can see it die; ``reaped`` waits
+    until the parent has noticed and collected it.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+        try:
+            status = psutil.Process(pid).status()
+        except psutil.NoSuchProcess:
+            return True
+        if not reaped and status == psutil.STATUS_ZOMBIE:
             return True
         time.sleep(0.05)
     return False

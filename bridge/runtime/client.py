@@ -94,11 +94,32 @@ class RuntimeClient:
 
     @property
     def returncode(self) -> int | None:
-        return self._proc.poll() if self._proc is not None else None
+        if self._proc is None or not self._exited():
+            return None
+        try:
+            return self._proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return None
 
     @property
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return not self._exited()
+
+    def _exited(self) -> bool:
+        """Whether the child has exited, without reaping it.
+
+        ``Popen.poll`` answers None while another thread holds its wait lock,
+        so a dead runtime could look alive to one caller; waitid with WNOWAIT
+        asks the kernel directly and leaves the child for Popen to reap.
+        """
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return True
+        try:
+            info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True  # already reaped
+        return info is not None
 
     def send(self, command: Any) -> None:
         self._queues.control_queue.put(command)
@@ -154,7 +175,7 @@ class RuntimeClient:
             try:
                 raw = stream.get(timeout=0.25)
             except queue.Empty:
-                if proc.poll() is not None:
+                if self._exited():
                     break  # empty and dead: nothing more will come
                 continue
             batch = [raw]
@@ -173,4 +194,4 @@ class RuntimeClient:
                     log.warning("undecodable runtime message dropped", exc_info=True)
             self._on_notifications(notes)
         if not self._stopping:
-            self._on_exit(proc.returncode)
+            self._on_exit(self.returncode)
