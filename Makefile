@@ -24,6 +24,7 @@ lint:
 
 bench:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_execute.py
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_twin.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info bench/results.json

@@ -2,12 +2,14 @@
 
 python -m bridge -f CONNECTION_FILE       run the kernel (what Jupyter does)
 python -m bridge install [--user | --sys-prefix | --prefix P]
+python -m bridge convert NOTEBOOK.py [-o OUT.ipynb] [--force]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _install(argv: list[str]) -> int:
@@ -28,6 +30,27 @@ def _install(argv: list[str]) -> int:
     return 0
 
 
+def _convert(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bridge convert",
+        description="Write a Jupyter notebook (.ipynb) for a marimo notebook (.py); "
+        "the .py stays its twin and receives the changes made in Jupyter.",
+    )
+    parser.add_argument("source", type=Path, help="the marimo notebook (.py)")
+    parser.add_argument("-o", "--output", type=Path, help="the .ipynb to write")
+    parser.add_argument("--force", action="store_true", help="replace an existing .ipynb")
+    args = parser.parse_args(argv)
+    from bridge.convert import ConvertError, to_ipynb
+
+    try:
+        target = to_ipynb(args.source, args.output, force=args.force)
+    except ConvertError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {target}")
+    return 0
+
+
 def _help() -> int:
     print(__doc__.strip())
     print(
@@ -42,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "install":
         return _install(argv[1:])
+    if argv and argv[0] == "convert":
+        return _convert(argv[1:])
     if not argv or argv[0] in ("-h", "--help", "help"):
         return _help()
     from ipykernel.kernelapp import IPKernelApp

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,23 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture
-def kernel(tmp_path: Path) -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
+def kernel_env() -> dict[str, str]:
+    """Extra environment for the kernel; twin tests override this fixture.
+
+    Most tests count outputs exactly, so the twin (and its one-time notice
+    that no notebook path is known) is off unless a test asks for it.
+    """
+    return {"MARIMO_BRIDGE_TWIN": "0"}
+
+
+@pytest.fixture
+def kernel(
+    tmp_path: Path, kernel_env: dict[str, str]
+) -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
     """A fresh ``marimo`` kernel from the installed kernelspec, in tmp_path."""
-    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(tmp_path))
+    km, kc = start_new_kernel(
+        kernel_name="marimo", cwd=str(tmp_path), env={**os.environ, **kernel_env}
+    )
     try:
         yield km, kc
     finally:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import jupyter_kernel_test
 
 
@@ -18,3 +21,24 @@ class MarimoKernelTests(jupyter_kernel_test.KernelTests):
         {"code": "'a' + 'b'", "result": "'ab'"},
         {"code": "{'k': 1}", "mime": "application/json"},
     ]
+
+    completion_samples = [
+        {"text": "zi", "matches": {"zip"}},
+        {"text": "import os; os.getcw", "matches": {"getcwd", "getcwdb"}},
+    ]
+    complete_code_samples = ["x = 1", "print('hello')", "if x:\n    y = 1\n", "%%scratch\nz = 1"]
+    incomplete_code_samples = ["for i in range(3):", "x = (1,", "def f(x):\n    if x:", "x = 1 \\"]
+    invalid_code_samples = ["x = )", "1 +* 2", "if x:\n  y\n z"]
+    code_history_pattern = "6*"
+    supported_history_operations = ("tail", "range", "search")
+    code_inspect_sample = "zip"
+
+    @classmethod
+    def setUpClass(cls) -> Any:
+        # The protocol suite counts outputs exactly; the twin's one-time
+        # "no notebook path" notice is tested in test_twin.py instead.
+        os.environ["MARIMO_BRIDGE_TWIN"] = "0"
+        try:
+            return super().setUpClass()
+        finally:
+            del os.environ["MARIMO_BRIDGE_TWIN"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import signal
 import sys
 import threading
@@ -19,19 +20,28 @@ from ipykernel.kernelbase import Kernel
 from tornado import ioloop
 
 from bridge import __version__
+from bridge.jupyter.introspection import IntrospectionMixin
 from bridge.jupyter.outputs import OutputRouter, RequestContext
 from bridge.jupyter.reply import error_content, rerun_summary
 from bridge.notebook.cells import CellRegistry
+from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator, Run
 from bridge.runs.request import RequestRun
-from bridge.runtime.client import RuntimeClient
+from bridge.runtime.client import RuntimeClient, create_notebook
 from bridge.runtime.launch_config import on_cell_change
-from bridge.runtime.messages import Notification, Other
+from bridge.runtime.messages import (
+    CellOp,
+    CompletionResult,
+    DocumentTransaction,
+    Notification,
+    Other,
+)
+from bridge.twin.keeper import TwinKeeper
 
 SCRATCH_MAGIC = "%%scratch"
 
 
-class MarimoKernel(Kernel):
+class MarimoKernel(IntrospectionMixin, Kernel):
     implementation = "marimo-bridge"
     implementation_version = __version__
     language_info = {
@@ -50,6 +60,9 @@ class MarimoKernel(Kernel):
         self._cells = CellRegistry()
         self._correlator = Correlator()
         self._router = OutputRouter(self._send_iopub, self._cells)
+        self._last_outputs = LastOutputs()
+        self._twin = TwinKeeper(os.environ, getattr(self.parent, "abs_connection_file", None))
+        self._first_visible = True
         self._runtime: RuntimeClient | None = None
         # Why the last runtime went away, told in the next request's output
         # when no request was running to hear it.
@@ -61,6 +74,7 @@ class MarimoKernel(Kernel):
         # wait for marimo's import.
         self._start_runtime()
         signal.signal(signal.SIGINT, self._on_sigint)
+        signal.signal(signal.SIGTERM, self._on_sigterm)
 
     # -- kernel_info -----------------------------------------------------
     @property
@@ -88,9 +102,16 @@ class MarimoKernel(Kernel):
         )
         self._runtime_ready = future
 
+        # After a runtime death the document lives on: the new runtime gets
+        # its cells, unrun, so the next run brings back what it needs.
+        known = self._twin.document
+
         def start() -> None:
             try:
-                client.start()
+                if known is None:
+                    self._load_twin()
+                assert self._twin.document is not None
+                client.start([(c.id, c.code) for c in self._twin.document.states()])
             except BaseException as exc:  # reported to the request that waits
                 future.set_exception(exc)
             else:
@@ -100,6 +121,17 @@ class MarimoKernel(Kernel):
         threading.Thread(target=start, name="marimo-runtime-start", daemon=True).start()
         # The CreateNotebookCommand that start() sends completes like any run.
         self._correlator.expect(Run(None))
+
+    def _load_twin(self) -> None:
+        """Open the document (from the twin when there is one); off-loop."""
+        self._twin.load(self._cells.new_id)
+        self._adopt_loaded()
+
+    def _adopt_loaded(self) -> None:
+        for cell in self._twin.loaded:
+            self._cells.adopt(cell.id, cell.code, "" if cell.name == "_" else cell.name)
+        for jupyter_id, cell_id in self._twin.bindings.items():
+            self._cells.bind(jupyter_id, cell_id)
 
     async def _ensure_runtime(self) -> RuntimeClient:
         if self._runtime_ready is None:
@@ -118,8 +150,37 @@ class MarimoKernel(Kernel):
         self._io_loop.add_callback(self._dispatch, notes)
 
     def _dispatch(self, notes: list[Notification | Other]) -> None:
+        changed = False
         for note in notes:
+            if isinstance(note, CompletionResult):
+                # Belongs to no run: the correlator would give it to the head run.
+                self._completion_arrived(note)
+                continue
+            if isinstance(note, DocumentTransaction):
+                changed |= self._apply_transaction(note.transaction)
+                continue
+            if isinstance(note, CellOp):
+                self._last_outputs.feed(note)
             self._correlator.feed(note)
+        if changed:
+            self._twin.save(self._cells.jupyter_ids())
+
+    def _apply_transaction(self, transaction: dict[str, Any]) -> bool:
+        """A document change the runtime made (code mode); True if applied."""
+        document = self._twin.document
+        if document is None:
+            return False
+        version = document.version
+        for change in document.apply_runtime(transaction):
+            if change.kind == "create":
+                self._cells.adopt(change.cell_id, change.code)
+            elif change.kind == "code":
+                self._cells.set_code(change.cell_id, change.code)
+            elif change.kind == "delete":
+                self._cells.forget(change.cell_id)
+                self._router.forget(change.cell_id)
+                self._last_outputs.forget(change.cell_id)
+        return document.version != version
 
     def _on_runtime_exit(self, client: RuntimeClient, returncode: int | None) -> None:
         self._io_loop.add_callback(self._runtime_died, client, returncode)
@@ -138,8 +199,9 @@ class MarimoKernel(Kernel):
         else:
             how = f"exited with code {returncode}"
         reason = (
-            f"the marimo runtime {how}; every variable and cell of this session "
-            "was lost. A fresh runtime starts with the next request: re-run your cells."
+            f"the marimo runtime {how}; every variable of this session was lost. "
+            "The notebook's cells are kept: the next request starts a fresh "
+            "runtime, which re-runs the cells that request needs."
         )
         client.stop(timeout=0.5)  # close its queues; reap the process
         self._runtime = None
@@ -147,12 +209,26 @@ class MarimoKernel(Kernel):
         if len(self._correlator) == 0:
             self._loss_notice = reason
         self._correlator.lose_all(reason)
-        self._cells.clear()
         self._router.reset()
+        self._last_outputs.clear()
 
     def _on_sigint(self, signum: int, frame: Any) -> None:
         if self._runtime is not None:
             self._runtime.interrupt()
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        # The pending twin save lands before the kernel goes; then the runtime.
+        self._twin.close(timeout=5.0)
+        runtime = self._runtime or self._ready_runtime()
+        if runtime is not None:
+            runtime.stop(timeout=1.0)
+        os._exit(0)
+
+    def _ready_runtime(self) -> RuntimeClient | None:
+        ready = self._runtime_ready
+        if ready is not None and ready.done() and ready.exception() is None:
+            return ready.result()
+        return None
 
     # ipykernel swaps in default_int_handler around each handler; keep ours so
     # SIGINT interrupts the runtime instead of raising in the bridge.
@@ -183,6 +259,7 @@ class MarimoKernel(Kernel):
 
         parent = self.get_parent("shell")
         msg_id = parent["header"]["msg_id"]
+        self._record_history(code, silent=silent, store_history=store_history)
         try:
             runtime = await self._ensure_runtime()
         except Exception as exc:
@@ -191,6 +268,17 @@ class MarimoKernel(Kernel):
             return self._error_reply(
                 "RuntimeStartError", f"the marimo runtime could not start: {exc}", silent, parent
             )
+
+        document = self._twin.document
+        assert document is not None
+        # VS Code tells the notebook's path only in its startup code.
+        if self._twin.discover(code, self._cells.new_id, runtime_empty=len(self._cells) == 0):
+            self._adopt_loaded()
+            opened = [(c.id, c.code) for c in self._twin.loaded]
+            assert self._twin.document is not None
+            document = self._twin.document
+        else:
+            opened = []
 
         scratch = silent or not store_history or code.startswith(SCRATCH_MAGIC)
         meta = cell_meta or {}
@@ -209,9 +297,15 @@ class MarimoKernel(Kernel):
             anchored=jupyter_id is not None,
         )
         self._router.begin(request, context)
-        if self._loss_notice is not None and not silent:
-            notice, self._loss_notice = self._loss_notice, None
-            self._send_iopub("stream", {"name": "stderr", "text": f"Warning: {notice}\n"}, parent)
+        if opened:
+            self._send_command(runtime, request, create_notebook(opened))
+        if not silent:
+            notices = self._twin.notices(first_visible=self._first_visible)
+            self._first_visible = False
+            if self._loss_notice is not None:
+                notices.insert(0, self._loss_notice)
+                self._loss_notice = None
+            self._warn(notices, parent)
 
         deleted = meta.get("deletedCells")
         for gone in deleted if isinstance(deleted, list) else ():
@@ -220,29 +314,42 @@ class MarimoKernel(Kernel):
             forgotten = self._cells.forget_jupyter(gone)
             if forgotten is not None:
                 self._router.forget(forgotten.marimo_id)
+                self._last_outputs.forget(forgotten.marimo_id)
+                document.delete(forgotten.marimo_id)
                 self._send_command(
                     runtime, request, DeleteCellCommand(cell_id=CellId_t(forgotten.marimo_id))
                 )
 
         if scratch:
             body = code.split("\n", 1)[1] if code.startswith(SCRATCH_MAGIC) else code
-            self._send_command(
-                runtime,
-                request,
-                ExecuteScratchpadCommand(code=body, run_id=msg_id),
+            # The document and outputs let code mode work through the kernel.
+            command = ExecuteScratchpadCommand(
+                code=body,
                 run_id=msg_id,
+                notebook_cells=document.snapshot(),
+                cell_outputs=self._last_outputs.snapshot(),
             )
+            self._send_command(runtime, request, command, run_id=msg_id)
         else:
             assert cell is not None
+            document.set_code(cell.marimo_id, code)
             self._send_command(
                 runtime,
                 request,
                 ExecuteCellsCommand(cell_ids=[CellId_t(cell.marimo_id)], codes=[code]),
             )
 
+        self._twin.save(self._cells.jupyter_ids())
+
         await request.done
         context = self._router.end(request)
+        if not context.silent:
+            self._warn(self._twin.notices(first_visible=False), parent)
         return self._finish(request, context)
+
+    def _warn(self, notices: list[str], parent: dict[str, Any]) -> None:
+        for notice in notices:
+            self._send_iopub("stream", {"name": "stderr", "text": f"Warning: {notice}\n"}, parent)
 
     def _send_command(
         self,
@@ -301,7 +408,9 @@ class MarimoKernel(Kernel):
         if runtime is None and self._runtime_ready is not None and self._runtime_ready.done():
             if self._runtime_ready.exception() is None:
                 runtime = self._runtime_ready.result()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._twin.close)
         if runtime is not None:
-            await asyncio.get_running_loop().run_in_executor(None, runtime.stop)
+            await loop.run_in_executor(None, runtime.stop)
         self._runtime = None
         return {"status": "ok", "restart": restart}

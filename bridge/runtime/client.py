@@ -33,6 +33,25 @@ class RuntimeStartError(RuntimeError):
     pass
 
 
+def create_notebook(cells: list[tuple[str, str]]) -> Any:
+    """The command that opens the notebook in the runtime (cells not run)."""
+    from marimo._internal.commands import (
+        CreateNotebookCommand,
+        ExecuteCellCommand,
+        UpdateUIElementCommand,
+    )
+    from marimo._internal.ids import CellId_t
+
+    return CreateNotebookCommand(
+        execution_requests=tuple(
+            ExecuteCellCommand(cell_id=CellId_t(i), code=code) for i, code in cells
+        ),
+        cell_ids=tuple(CellId_t(i) for i, _ in cells),
+        set_ui_element_value_request=UpdateUIElementCommand(object_ids=[], values=[]),
+        auto_run=False,
+    )
+
+
 class RuntimeClient:
     def __init__(
         self,
@@ -51,13 +70,13 @@ class RuntimeClient:
         self.config: dict[str, Any] = {}
 
     # -- lifecycle -------------------------------------------------------
-    def start(self) -> None:
-        """Launch the runtime and block until it is connected (runs off-loop)."""
+    def start(self, cells: list[tuple[str, str]] | None = None) -> None:
+        """Launch the runtime and block until it is connected (runs off-loop).
+
+        ``cells`` (id, code) are registered without running, as marimo does
+        when it opens a notebook: a run instantiates the ancestors it needs.
+        """
         import zmq
-        from marimo._internal.commands import (
-            CreateNotebookCommand,
-            UpdateUIElementCommand,
-        )
         from marimo._internal.ipc import QueueManager
 
         self.config = launch_config.user_config(self._notebook_path)
@@ -83,14 +102,7 @@ class RuntimeClient:
             target=self._read_loop, name="marimo-stream-reader", daemon=True
         )
         self._reader.start()
-        self.send(
-            CreateNotebookCommand(
-                execution_requests=(),
-                cell_ids=(),
-                set_ui_element_value_request=UpdateUIElementCommand(object_ids=[], values=[]),
-                auto_run=False,
-            )
-        )
+        self.send(create_notebook(cells or []))
 
     @property
     def returncode(self) -> int | None:

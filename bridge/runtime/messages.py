@@ -58,6 +58,23 @@ class DocumentTransaction(msgspec.Struct, tag="notebook-document-transaction", t
     transaction: dict[str, Any]
 
 
+class CompletionOption(msgspec.Struct):
+    name: str
+    # jedi's kind (function, module, statement, ...); "tooltip" marks a call
+    # signature offered in place of completions; "" when marimo ran out of time.
+    type: str = ""
+    # HTML (signature block, then the docstring) or plain text ("x: int").
+    completion_info: str | None = None
+
+
+class CompletionResult(msgspec.Struct, tag="completion-result", tag_field="op"):
+    """The answer to a ``CodeCompletionCommand``; belongs to no run."""
+
+    completion_id: str
+    prefix_length: int = 0
+    options: list[CompletionOption] = []
+
+
 class Other(msgspec.Struct):
     """Any op the bridge does not route (variables, ui elements, ...)."""
 
@@ -65,7 +82,9 @@ class Other(msgspec.Struct):
     run_id: str | None = None
 
 
-Notification = CellOp | CompletedRun | Interrupted | Execution | DocumentTransaction
+Notification = (
+    CellOp | CompletedRun | Interrupted | Execution | DocumentTransaction | CompletionResult
+)
 
 _ROUTED = msgspec.json.Decoder(Notification)
 _OTHER = msgspec.json.Decoder(Other)
@@ -80,6 +99,8 @@ _ROUTED_OPS = (
     b'"op":"execution"',
     b'"op": "notebook-document-transaction"',
     b'"op":"notebook-document-transaction"',
+    b'"op": "completion-result"',
+    b'"op":"completion-result"',
 )
 
 

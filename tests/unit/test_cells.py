@@ -45,3 +45,27 @@ def test_forget_and_labels() -> None:
     assert reg.forget_jupyter("lab") is cell
     assert reg.forget_jupyter("lab") is None
     assert reg.get(cell.marimo_id) is None
+
+
+def test_waiting_cells_are_claimed_by_binding_then_code_then_names() -> None:
+    reg = CellRegistry()
+    reg.adopt("t1", "x = 1")
+    reg.adopt("t2", "y = x + 1")
+    reg.adopt("t3", "print(y)")
+    reg.bind("lab-2", "t2")
+    # Identity from the .ipynb wins over code.
+    assert reg.claim("y = x + 5", "lab-2", "In[1]").marimo_id == "t2"
+    # Identical code, then the same names.
+    assert reg.claim("print(y)", "lab-3", "In[2]").marimo_id == "t3"
+    assert reg.claim("x = 10", "lab-1", "In[3]").marimo_id == "t1"
+    # Claimed now: a copy of a cell is a new cell.
+    assert reg.claim("x = 10", "lab-copy", "In[4]").marimo_id not in ("t1", "t2", "t3")
+
+
+def test_idless_requests_find_bound_cells_by_code_but_lab_cells_do_not() -> None:
+    reg = CellRegistry()
+    reg.adopt("t1", "x = 1")
+    reg.bind("lab-1", "t1")
+    assert reg.claim("x = 1", "other-lab-cell", "In[1]").marimo_id != "t1"
+    assert reg.claim("x = 1", None, "In[2]").marimo_id == "t1"
+    assert reg.jupyter_ids() == {"t1": "lab-1", reg.claim("x = 1", "other-lab-cell", "").marimo_id: "other-lab-cell"}

@@ -1,0 +1,205 @@
+"""The notebook document: ordered cells with id, code, name and config.
+
+The bridge holds it as marimo's session does, and every change is a
+transaction applied to it: Jupyter runs and deletions from the kernel, and the
+``notebook-document-transaction`` messages the runtime emits (code mode).
+Scratchpad requests carry its snapshot, so code mode sees the notebook.
+
+marimo keeps its document and transaction types in the private
+``marimo._messaging.notebook``; this module is the one place that imports
+them (and ``CellConfig``), so an upgrade that moves them breaks here, loudly,
+under tests/unit/test_document.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from marimo._messaging.notebook import NotebookCell
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAME = "_"
+CONFIG_KEYS = ("column", "disabled", "hide_code", "expand_output")
+
+
+@dataclass(frozen=True)
+class CellState:
+    """One cell as the twin writer sees it (a copy, safe off the loop)."""
+
+    id: str
+    code: str
+    name: str = DEFAULT_NAME
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a runtime transaction did to one cell, for the cell registry."""
+
+    kind: str  # "create", "code" or "delete"
+    cell_id: str
+    code: str = ""
+
+
+class Document:
+    def __init__(self, cells: list[CellState] | None = None) -> None:
+        from marimo._messaging.notebook import NotebookDocument
+
+        self._doc = NotebookDocument([_to_marimo(c) for c in cells or []])
+        # Bumped on every applied change; the twin writer saves on change.
+        self.version = 0
+
+    def __len__(self) -> int:
+        return len(self._doc)
+
+    def __contains__(self, cell_id: object) -> bool:
+        return cell_id in self._doc
+
+    @property
+    def ids(self) -> list[str]:
+        return [str(i) for i in self._doc.cell_ids]
+
+    def code(self, cell_id: str) -> str | None:
+        cell = self._doc.get(_cell_id(cell_id))
+        return cell.code if cell is not None else None
+
+    def states(self) -> list[CellState]:
+        return [
+            CellState(
+                id=str(c.id),
+                code=c.code,
+                name=c.name or DEFAULT_NAME,
+                config={k: getattr(c.config, k) for k in CONFIG_KEYS},
+            )
+            for c in self._doc.cells
+        ]
+
+    def snapshot(self) -> tuple[NotebookCell, ...]:
+        """Copies of the cells, for a scratchpad command's ``notebook_cells``."""
+        from msgspec.structs import replace
+
+        return tuple(replace(c, config=replace(c.config)) for c in self._doc.cells)
+
+    # -- changes from the kernel ------------------------------------------
+    def set_code(self, cell_id: str, code: str) -> bool:
+        """Create the cell (at the end) or replace its code; True if changed."""
+        from marimo._messaging.notebook import CreateCell, SetCode
+
+        cid = _cell_id(cell_id)
+        existing = self._doc.get(cid)
+        if existing is not None and existing.code == code:
+            return False
+        change: Any
+        if existing is None:
+            change = CreateCell(cell_id=cid, code=code, name=DEFAULT_NAME, config=_config({}))
+        else:
+            change = SetCode(cell_id=cid, code=code)
+        return self._apply((change,), "host")
+
+    def delete(self, cell_id: str) -> bool:
+        from marimo._messaging.notebook import DeleteCell
+
+        cid = _cell_id(cell_id)
+        if cid not in self._doc:
+            return False
+        return self._apply((DeleteCell(cell_id=cid),), "host")
+
+    def reorder(self, cell_ids: list[str]) -> bool:
+        from marimo._messaging.notebook import ReorderCells
+
+        if cell_ids == self.ids:
+            return False
+        return self._apply((ReorderCells(cell_ids=tuple(map(_cell_id, cell_ids))),), "host")
+
+    # -- changes from the runtime -----------------------------------------
+    def apply_runtime(self, transaction: dict[str, Any]) -> list[Change]:
+        """Apply a runtime transaction; what it did to cells, for the registry.
+
+        A transaction that does not apply (it names a cell this document has
+        never seen) is dropped with a log line: the runtime's own document is
+        the bridge's, so that only happens for bookkeeping we can ignore.
+        """
+        import msgspec
+        from marimo._messaging.notebook import CreateCell, DeleteCell, SetCode, Transaction
+
+        try:
+            tx = msgspec.convert(transaction, Transaction)
+        except msgspec.ValidationError:
+            log.warning("undecodable document transaction dropped: %r", transaction)
+            return []
+        changes = [c for c in tx.changes if _applies(c, self._doc)]
+        if not changes or not self._apply(tuple(changes), tx.source):
+            return []
+        out: list[Change] = []
+        for c in changes:
+            if isinstance(c, CreateCell):
+                out.append(Change("create", str(c.cell_id), c.code))
+            elif isinstance(c, SetCode):
+                out.append(Change("code", str(c.cell_id), c.code))
+            elif isinstance(c, DeleteCell):
+                out.append(Change("delete", str(c.cell_id)))
+        return out
+
+    def _apply(self, changes: tuple[Any, ...], source: Any) -> bool:
+        from marimo._messaging.notebook import Transaction
+
+        before = self._doc.version
+        try:
+            self._doc.apply(Transaction(changes=changes, source=source))
+        except (ValueError, KeyError):
+            log.warning("document transaction rejected: %r", changes, exc_info=True)
+            return False
+        if self._doc.version != before:
+            self.version += 1
+        return True
+
+
+def _applies(change: Any, doc: Any) -> bool:
+    """Whether a runtime change can apply here (its cells and anchors exist)."""
+    from marimo._messaging.notebook import CreateCell, ReorderCells
+
+    if isinstance(change, ReorderCells):
+        return True
+    if isinstance(change, CreateCell):
+        anchor = change.before if change.before is not None else change.after
+        return change.cell_id not in doc and (anchor is None or anchor in doc)
+    return bool(change.cell_id in doc)
+
+
+def _cell_id(cell_id: str) -> Any:
+    from marimo._internal.ids import CellId_t
+
+    return CellId_t(cell_id)
+
+
+def _config(options: dict[str, Any]) -> Any:
+    from marimo._ast.cell import CellConfig
+
+    return CellConfig(**{k: v for k, v in options.items() if k in CONFIG_KEYS})
+
+
+def _to_marimo(cell: CellState) -> NotebookCell:
+    from marimo._messaging.notebook import NotebookCell
+
+    return NotebookCell(
+        id=_cell_id(cell.id), code=cell.code, name=cell.name, config=_config(cell.config)
+    )
+
+
+def cell_outputs(outputs: dict[str, Any], consoles: dict[str, list[Any]]) -> Any:
+    """marimo's ``CellOutputs`` for a scratchpad command, from our structs."""
+    import msgspec
+    from marimo._messaging.cell_output import CellOutput
+    from marimo._messaging.notebook.outputs import CellOutputs
+
+    def convert(item: Any) -> Any:
+        return msgspec.convert(msgspec.structs.asdict(item), CellOutput)
+
+    return CellOutputs(
+        output={_cell_id(k): convert(v) for k, v in outputs.items()},
+        console_outputs={_cell_id(k): [convert(i) for i in v] for k, v in consoles.items()},
+    )

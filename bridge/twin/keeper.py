@@ -1,0 +1,129 @@
+"""Keeps the marimo twin in step with the notebook document.
+
+Decides which file is the twin and whether the kernel may write it, loads an
+existing twin as the starting document, and hands every change of the
+document to the writer. Everything it has to tell the user (no path, a file
+it will not touch, a failed save) waits in ``notices()`` for the next request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from bridge.notebook.document import CellState, Document
+from bridge.twin import location, order, pyfile
+from bridge.twin.writer import Snapshot, TwinWriter
+
+
+class TwinKeeper:
+    def __init__(self, env: Mapping[str, str], connection_file: str | None) -> None:
+        self._env = env
+        self.enabled = location.enabled(env)
+        self.notebook: Path | None = (
+            location.from_launch(env, connection_file) if self.enabled else None
+        )
+        self.path: Path | None = None
+        self.document: Document | None = None
+        self.writer: TwinWriter | None = None
+        # Cells loaded from the twin, with the Jupyter ids the .ipynb gives them.
+        self.loaded: list[CellState] = []
+        self.bindings: dict[str, str] = {}  # Jupyter id -> cell id
+        self._notices: list[str] = []
+        self._settled = False  # the "which file" question is answered
+
+    # -- start -----------------------------------------------------------
+    def load(self, new_id: Callable[[], str]) -> None:
+        """Create the document, from the twin when there is one (off-loop)."""
+        self.document = Document()
+        if self.notebook is not None:
+            self._open(self.notebook, new_id)
+
+    def discover(self, code: str, new_id: Callable[[], str], runtime_empty: bool) -> bool:
+        """Learn the path from VS Code's startup code; True if cells were loaded."""
+        if not self.enabled or self.notebook is not None or self._settled:
+            return False
+        found = location.from_vscode(code)
+        if found is None:
+            return False
+        self.notebook = found
+        if not runtime_empty:
+            self._settled = True
+            self._notices.append(
+                f"the notebook path ({found}) became known after cells had run; "
+                "restart the kernel to keep its marimo twin"
+            )
+            return False
+        self._open(found, new_id)
+        return bool(self.loaded)
+
+    def _open(self, notebook: Path, new_id: Callable[[], str]) -> None:
+        assert self.document is not None
+        self._settled = True
+        path = location.twin_path(notebook, self._env)
+        try:
+            text: str | None = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = None
+        except (OSError, UnicodeDecodeError) as exc:
+            self._notices.append(f"{path} could not be read ({exc}); it will not be written")
+            return
+        template = None
+        if text is not None:
+            try:
+                twin = pyfile.parse(text, new_id)
+            except pyfile.NotMarimoNotebook:
+                self._notices.append(
+                    f"{path} exists and is not a marimo notebook; it is left "
+                    "untouched and no marimo twin is written"
+                )
+                return
+            template = twin.ir
+            self.loaded = twin.cells
+            self.document = Document(twin.cells)
+            self._bind(notebook)
+        self.path = path
+        self.writer = TwinWriter(path, template, text, order.NotebookReader(notebook))
+
+    def _bind(self, notebook: Path) -> None:
+        nb_cells = order.read_cells(notebook)
+        if not nb_cells:
+            return
+        codes = [(c.id, None, c.code) for c in self.loaded]
+        for cell_id, index in order.align(codes, nb_cells).items():
+            jupyter_id = nb_cells[index].id
+            if jupyter_id is not None:
+                self.bindings[jupyter_id] = cell_id
+
+    # -- changes -----------------------------------------------------------
+    def save(self, jupyter_ids: dict[str, str]) -> None:
+        """Hand the document's current state to the writer, if it changed."""
+        if self.writer is None or self.document is None:
+            return
+        if self.document.version == self.writer.saved_version:
+            return
+        self.writer.submit(Snapshot(self.document.version, self.document.states(), jupyter_ids))
+
+    def notices(self, first_visible: bool) -> list[str]:
+        """What to tell the user in this request's output."""
+        if first_visible and self.enabled and not self._settled and self.notebook is None:
+            self._settled = True
+            self._notices.append(
+                "this kernel does not know the notebook's path, so no marimo twin "
+                f"(.py) is written; set {location.NOTEBOOK_ENV} to enable it"
+            )
+        if self.writer is not None:
+            failure = self.writer.take_failure()
+            if failure is not None:
+                self._notices.append(f"the marimo twin was not saved: {failure}")
+        out, self._notices = self._notices, []
+        return out
+
+    def close(self, timeout: float = 5.0) -> None:
+        if self.writer is not None:
+            self.writer.close(timeout)
+
+
+def from_kernel_env(connection_file: str | None) -> TwinKeeper:
+    return TwinKeeper(os.environ, connection_file)

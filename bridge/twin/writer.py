@@ -1,0 +1,180 @@
+"""The twin writer: saves the document to its .py off the execute path.
+
+One worker thread does every save, so saves are serialized and a slow old
+save can never land after a newer one. Submitting only replaces the pending
+snapshot: a burst of changes gives few writes, and the last state is always
+the one written. Each write is atomic (a temporary file in the same folder,
+fsync, rename), an unchanged text is not rewritten, and a file that changed
+on disk since the kernel last read or wrote it is never overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bridge.notebook.document import CellState
+from bridge.twin import order, pyfile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    cells: list[CellState]
+    jupyter_ids: dict[str, str]  # cell id -> Jupyter id, where one is known
+
+
+class TwinWriter:
+    def __init__(
+        self,
+        path: Path,
+        template: Any | None,
+        on_disk: str | None,
+        notebook: order.NotebookReader,
+        render: Callable[[list[CellState], Any | None], str] = pyfile.render,
+    ) -> None:
+        self.path = path
+        self._template = template
+        # The text the kernel last read from or wrote to the file (None:
+        # absent). Anything else found there was written by someone else.
+        self._on_disk = on_disk
+        self._notebook = notebook
+        self._render = render
+        self._cond = threading.Condition()
+        self._pending: Snapshot | None = None
+        self._busy = False
+        self._closed = False
+        self._failure: str | None = None
+        self._failure_told = False
+        self.writes = 0
+        self.saved_version = -1
+        self._thread = threading.Thread(target=self._run, name="marimo-twin-writer", daemon=True)
+        self._thread.start()
+
+    # -- loop side -------------------------------------------------------
+    def submit(self, snapshot: Snapshot) -> None:
+        with self._cond:
+            self._pending = snapshot
+            self._cond.notify_all()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every submitted snapshot is saved (or failed)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending is None and not self._busy, timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        self.flush(timeout)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def take_failure(self) -> str | None:
+        """A save failure not yet told to the user (once until a save works)."""
+        with self._cond:
+            if self._failure is None or self._failure_told:
+                return None
+            self._failure_told = True
+            return self._failure
+
+    # -- worker ------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending is not None or self._closed)
+                if self._pending is None:
+                    return
+                snapshot, self._pending = self._pending, None
+                self._busy = True
+            try:
+                failure = self._save(snapshot)
+            except Exception as exc:  # never let one bad save end the writer
+                log.warning("twin save failed", exc_info=True)
+                failure = f"{type(exc).__name__}: {exc}"
+            with self._cond:
+                self._busy = False
+                if failure is None:
+                    self._failure, self._failure_told = None, False
+                    self.saved_version = snapshot.version
+                elif failure != self._failure:
+                    self._failure, self._failure_told = failure, False
+                self._cond.notify_all()
+
+    def _save(self, snapshot: Snapshot) -> str | None:
+        cells = self._in_notebook_order(snapshot)
+        text = self._render(cells, self._template)
+        current = _read(self.path)
+        if current is not None and current != self._on_disk:
+            return (
+                f"{self.path} was changed outside this kernel, so it was not "
+                "overwritten; restart the kernel to load it, or move it away "
+                "to let the kernel write it anew"
+            )
+        if text == current:
+            return None
+        try:
+            _atomic_write(self.path, text)
+        except OSError as exc:
+            return f"could not save {self.path}: {exc.strerror or exc}"
+        self._on_disk = text
+        self.writes += 1
+        return None
+
+    def _in_notebook_order(self, snapshot: Snapshot) -> list[CellState]:
+        nb_cells = self._notebook.cells()
+        if not nb_cells:
+            return snapshot.cells
+        codes = [(c.id, snapshot.jupyter_ids.get(c.id), c.code) for c in snapshot.cells]
+        by_id = {c.id: c for c in snapshot.cells}
+        ids = order.ordered([c.id for c in snapshot.cells], order.align(codes, nb_cells))
+        return [by_id[i] for i in ids]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return "\0unreadable"  # never equal to what we wrote: not ours to touch
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    folder = path.parent
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
