@@ -58,6 +58,17 @@ def execute(
     **content: Any,
 ) -> Result:
     """Send one execute_request with JupyterLab-like metadata; wait for idle."""
+    return collect(kc, send_execute(kc, code, cell_id, deleted, **content), timeout)
+
+
+def send_execute(
+    kc: BlockingKernelClient,
+    code: str,
+    cell_id: str | None = None,
+    deleted: Any = None,
+    **content: Any,
+) -> str:
+    """Send one execute_request with JupyterLab-like metadata; its msg_id."""
     body = {
         "code": code,
         "silent": False,
@@ -73,7 +84,7 @@ def execute(
     if deleted is not None:
         msg["metadata"]["deletedCells"] = deleted
     kc.shell_channel.send(msg)
-    return collect(kc, msg["header"]["msg_id"], timeout)
+    return str(msg["header"]["msg_id"])
 
 
 def collect(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> Result:
@@ -105,6 +116,21 @@ class Notebook:
     def run(self, kc: BlockingKernelClient, cell_id: str, code: str, **kw: Any) -> Result:
         result = execute(kc, code, cell_id=cell_id, **kw)
         self.cells[cell_id] = []  # the frontend clears the cell it runs
+        self.apply(cell_id, result)
+        return result
+
+    def run_all(self, kc: BlockingKernelClient, cells: list[tuple[str, str]]) -> list[Result]:
+        """JupyterLab's Run All: every request sent at once, then the replies."""
+        for cell_id, _ in cells:
+            self.cells[cell_id] = []
+        sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
+        results = [collect(kc, msg_id) for msg_id in sent]
+        for (cell_id, _), result in zip(cells, results, strict=True):
+            self.apply(cell_id, result)
+        return results
+
+    def apply(self, cell_id: str, result: Result) -> None:
+        """What the frontend does with one request's IOPub messages."""
         for m in result.outputs:
             c = m["content"]
             if m["msg_type"] == "update_display_data":
@@ -122,7 +148,6 @@ class Notebook:
                 self.cells[cell_id].append(
                     {"data": {"text/plain": "\n".join(c["traceback"])}, "error": True}
                 )
-        return result
 
     def shown(self, cell_id: str) -> str:
         """The text a person sees in the cell (empty outputs dropped)."""
@@ -138,7 +163,7 @@ def runtime_process(km: KernelManager) -> psutil.Process:
     while time.monotonic() < deadline:
         for child in bridge.children(recursive=True):
             try:
-                if "marimo._ipc.launch_kernel" in " ".join(child.cmdline()):
+                if "bridge.runtime.child" in " ".join(child.cmdline()):
                     return child
             except psutil.NoSuchProcess:
                 continue

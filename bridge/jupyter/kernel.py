@@ -8,11 +8,10 @@ reactive run it caused has completed.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
+import re
 import signal
 import sys
-import threading
 from importlib.metadata import version
 from typing import Any
 
@@ -21,27 +20,29 @@ from tornado import ioloop
 
 from bridge import __version__
 from bridge.jupyter.introspection import IntrospectionMixin
-from bridge.jupyter.outputs import OutputRouter, RequestContext
+from bridge.jupyter.outputs import RUN_STALE, CellView, OutputRouter, RequestContext
 from bridge.jupyter.reply import error_content, rerun_summary
+from bridge.jupyter.run_all import RunAllTracker, header
+from bridge.jupyter.runtime_host import RuntimeHostMixin
+from bridge.jupyter.stdin import InputBroker
 from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
-from bridge.runs.correlator import Correlator, Run
+from bridge.runs.correlator import Correlator
 from bridge.runs.request import RequestRun
 from bridge.runtime.client import RuntimeClient, create_notebook
-from bridge.runtime.launch_config import on_cell_change
-from bridge.runtime.messages import (
-    CellOp,
-    CompletionResult,
-    DocumentTransaction,
-    Notification,
-    Other,
-)
 from bridge.twin.keeper import TwinKeeper
 
 SCRATCH_MAGIC = "%%scratch"
+# IPython magics frontends put in their own setup code (VS Code's matplotlib
+# setup); marimo shows figures itself, and they are not Python.
+_FRONTEND_MAGIC = re.compile(r"^([ \t]*)%(?:matplotlib|config)\b.*$", re.M)
 
 
-class MarimoKernel(IntrospectionMixin, Kernel):
+def without_frontend_magics(code: str) -> str:
+    return _FRONTEND_MAGIC.sub(r"\1pass", code)
+
+
+class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
     implementation = "marimo-bridge"
     implementation_version = __version__
     language_info = {
@@ -63,13 +64,18 @@ class MarimoKernel(IntrospectionMixin, Kernel):
         self._last_outputs = LastOutputs()
         self._twin = TwinKeeper(os.environ, getattr(self.parent, "abs_connection_file", None))
         self._first_visible = True
-        self._runtime: RuntimeClient | None = None
+        self._stdin = InputBroker(self.session, self.stdin_socket)
+        self._stdin_asker = None
+        self._run_all = RunAllTracker()
+        # Whether the last error reply may abort the waiting requests.
+        self._stop_queue = True
+        self._runtime = None
         # Why the last runtime went away, told in the next request's output
         # when no request was running to hear it.
-        self._loss_notice: str | None = None
-        self._runtime_ready: concurrent.futures.Future[RuntimeClient] | None = None
+        self._loss_notice = None
+        self._runtime_ready = None
         # Known once the runtime's config is read (off the kernel_info path).
-        self._mode: str | None = None
+        self._mode = None
         # Started now, awaited by the first request: kernel_info_reply must not
         # wait for marimo's import.
         self._start_runtime()
@@ -94,150 +100,6 @@ class MarimoKernel(IntrospectionMixin, Kernel):
         info["supported_features"] = []
         return info
 
-    # -- the runtime -----------------------------------------------------
-    def _start_runtime(self) -> None:
-        future: concurrent.futures.Future[RuntimeClient] = concurrent.futures.Future()
-        client = RuntimeClient(
-            self._on_notifications, lambda code: self._on_runtime_exit(client, code)
-        )
-        self._runtime_ready = future
-
-        # After a runtime death the document lives on: the new runtime gets
-        # its cells, unrun, so the next run brings back what it needs.
-        known = self._twin.document
-
-        def start() -> None:
-            try:
-                if known is None:
-                    self._load_twin()
-                assert self._twin.document is not None
-                client.start([(c.id, c.code) for c in self._twin.document.states()])
-            except BaseException as exc:  # reported to the request that waits
-                future.set_exception(exc)
-            else:
-                self._mode = on_cell_change(client.config)
-                future.set_result(client)
-
-        threading.Thread(target=start, name="marimo-runtime-start", daemon=True).start()
-        # The CreateNotebookCommand that start() sends completes like any run.
-        self._correlator.expect(Run(None))
-
-    def _load_twin(self) -> None:
-        """Open the document (from the twin when there is one); off-loop."""
-        self._twin.load(self._cells.new_id)
-        self._adopt_loaded()
-
-    def _adopt_loaded(self) -> None:
-        for cell in self._twin.loaded:
-            self._cells.adopt(cell.id, cell.code, "" if cell.name == "_" else cell.name)
-        for jupyter_id, cell_id in self._twin.bindings.items():
-            self._cells.bind(jupyter_id, cell_id)
-
-    async def _ensure_runtime(self) -> RuntimeClient:
-        if self._runtime_ready is None:
-            self._start_runtime()
-        assert self._runtime_ready is not None
-        client = await asyncio.wrap_future(self._runtime_ready)
-        if not client.alive:
-            # Died since the last request and the reader has not said so yet.
-            self._runtime_died(client, client.returncode)
-            return await self._ensure_runtime()
-        self._runtime = client
-        return client
-
-    def _on_notifications(self, notes: list[Notification | Other]) -> None:
-        # Reader thread -> event loop; everything else happens on the loop.
-        self._io_loop.add_callback(self._dispatch, notes)
-
-    def _dispatch(self, notes: list[Notification | Other]) -> None:
-        changed = False
-        for note in notes:
-            if isinstance(note, CompletionResult):
-                # Belongs to no run: the correlator would give it to the head run.
-                self._completion_arrived(note)
-                continue
-            if isinstance(note, DocumentTransaction):
-                changed |= self._apply_transaction(note.transaction)
-                continue
-            if isinstance(note, CellOp):
-                self._last_outputs.feed(note)
-            self._correlator.feed(note)
-        if changed:
-            self._twin.save(self._cells.jupyter_ids())
-
-    def _apply_transaction(self, transaction: dict[str, Any]) -> bool:
-        """A document change the runtime made (code mode); True if applied."""
-        document = self._twin.document
-        if document is None:
-            return False
-        version = document.version
-        for change in document.apply_runtime(transaction):
-            if change.kind == "create":
-                self._cells.adopt(change.cell_id, change.code)
-            elif change.kind == "code":
-                self._cells.set_code(change.cell_id, change.code)
-            elif change.kind == "delete":
-                self._cells.forget(change.cell_id)
-                self._router.forget(change.cell_id)
-                self._last_outputs.forget(change.cell_id)
-        return document.version != version
-
-    def _on_runtime_exit(self, client: RuntimeClient, returncode: int | None) -> None:
-        self._io_loop.add_callback(self._runtime_died, client, returncode)
-
-    def _runtime_died(self, client: RuntimeClient, returncode: int | None) -> None:
-        current = self._runtime_ready
-        if current is None or not current.done() or current.exception() is not None:
-            return
-        if current.result() is not client:
-            return  # an older runtime, already replaced
-        if returncode is not None and returncode < 0:
-            try:
-                how = f"was killed by {signal.Signals(-returncode).name}"
-            except ValueError:
-                how = f"was killed by signal {-returncode}"
-        else:
-            how = f"exited with code {returncode}"
-        reason = (
-            f"the marimo runtime {how}; every variable of this session was lost. "
-            "The notebook's cells are kept: the next request starts a fresh "
-            "runtime, which re-runs the cells that request needs."
-        )
-        client.stop(timeout=0.5)  # close its queues; reap the process
-        self._runtime = None
-        self._runtime_ready = None
-        if len(self._correlator) == 0:
-            self._loss_notice = reason
-        self._correlator.lose_all(reason)
-        self._router.reset()
-        self._last_outputs.clear()
-
-    def _on_sigint(self, signum: int, frame: Any) -> None:
-        if self._runtime is not None:
-            self._runtime.interrupt()
-
-    def _on_sigterm(self, signum: int, frame: Any) -> None:
-        # The pending twin save lands before the kernel goes; then the runtime.
-        self._twin.close(timeout=5.0)
-        runtime = self._runtime or self._ready_runtime()
-        if runtime is not None:
-            runtime.stop(timeout=1.0)
-        os._exit(0)
-
-    def _ready_runtime(self) -> RuntimeClient | None:
-        ready = self._runtime_ready
-        if ready is not None and ready.done() and ready.exception() is None:
-            return ready.result()
-        return None
-
-    # ipykernel swaps in default_int_handler around each handler; keep ours so
-    # SIGINT interrupts the runtime instead of raising in the bridge.
-    def pre_handler_hook(self) -> None:
-        pass
-
-    def post_handler_hook(self) -> None:
-        pass
-
     # -- execute ---------------------------------------------------------
     async def do_execute(
         self,
@@ -254,11 +116,13 @@ class MarimoKernel(IntrospectionMixin, Kernel):
             DeleteCellCommand,
             ExecuteCellsCommand,
             ExecuteScratchpadCommand,
+            ExecuteStaleCellsCommand,
         )
         from marimo._internal.ids import CellId_t
 
         parent = self.get_parent("shell")
         msg_id = parent["header"]["msg_id"]
+        self._run_all.started(msg_id)
         self._record_history(code, silent=silent, store_history=store_history)
         try:
             runtime = await self._ensure_runtime()
@@ -280,7 +144,8 @@ class MarimoKernel(IntrospectionMixin, Kernel):
         else:
             opened = []
 
-        scratch = silent or not store_history or code.startswith(SCRATCH_MAGIC)
+        run_stale = code.strip() == RUN_STALE
+        scratch = silent or not store_history or code.startswith(SCRATCH_MAGIC) or run_stale
         meta = cell_meta or {}
         jupyter_id = cell_id if isinstance(cell_id, str) and cell_id else None
         roots: set[str] = set()
@@ -314,14 +179,20 @@ class MarimoKernel(IntrospectionMixin, Kernel):
             forgotten = self._cells.forget_jupyter(gone)
             if forgotten is not None:
                 self._router.forget(forgotten.marimo_id)
+                self._run_all.forget(forgotten.marimo_id)
                 self._last_outputs.forget(forgotten.marimo_id)
                 document.delete(forgotten.marimo_id)
                 self._send_command(
                     runtime, request, DeleteCellCommand(cell_id=CellId_t(forgotten.marimo_id))
                 )
 
-        if scratch:
-            body = code.split("\n", 1)[1] if code.startswith(SCRATCH_MAGIC) else code
+        if run_stale:
+            self._send_command(runtime, request, ExecuteStaleCellsCommand())
+        elif scratch:
+            if code.startswith(SCRATCH_MAGIC):
+                body = code.split("\n", 1)[1] if "\n" in code else ""
+            else:
+                body = without_frontend_magics(code)
             # The document and outputs let code mode work through the kernel.
             command = ExecuteScratchpadCommand(
                 code=body,
@@ -330,6 +201,10 @@ class MarimoKernel(IntrospectionMixin, Kernel):
                 cell_outputs=self._last_outputs.snapshot(),
             )
             self._send_command(runtime, request, command, run_id=msg_id)
+        elif (view := self._ran_for(msg_id, cell, code, request)) is not None:
+            assert cell is not None
+            request.settle(cell.marimo_id, view.errors)
+            self._router.replay(cell.marimo_id, request)
         else:
             assert cell is not None
             document.set_code(cell.marimo_id, code)
@@ -341,11 +216,49 @@ class MarimoKernel(IntrospectionMixin, Kernel):
 
         self._twin.save(self._cells.jupyter_ids())
 
-        await request.done
+        ident = self._get_shell_context_var(self._shell_parent_ident)
+        self._stdin_asker = (parent, ident) if allow_stdin else None
+        try:
+            await request.done
+        finally:
+            self._stdin_asker = None
+            self._stdin.cancel()
+        self._run_all.ran(request.roots, request.dependents_ran())
         context = self._router.end(request)
         if not context.silent:
             self._warn(self._twin.notices(first_visible=False), parent)
         return self._finish(request, context)
+
+    def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
+        """The view of this request's cell if an earlier run already ran it
+        for this request (Run All); None when the cell must run."""
+        if cell is None or request.pending:
+            return None
+        view = self._router.view(cell.marimo_id)
+        document = self._twin.document
+        if (
+            view is None
+            or view.stale
+            or document is None
+            or document.code(cell.marimo_id) != code
+            or not self._run_all.already_ran(msg_id, cell.marimo_id)
+        ):
+            return None
+        return view
+
+    async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
+        # Requests that arrive while one runs are waiting: Run All's shape.
+        if subshell_id is None and self._main_asyncio_lock.locked() and self.session:
+            head = header(self.session, msg)
+            if head.get("msg_type") == "execute_request":
+                self._run_all.arrived(str(head.get("msg_id")))
+        await super().shell_main(subshell_id, msg)
+
+    def _abort_queues(self, subshell_id: str | None = None) -> None:
+        # stop_on_error stops the queue when the executed cell itself failed;
+        # a failed dependent's own waiting request reports it (run_all.py).
+        if self._stop_queue:
+            super()._abort_queues(subshell_id)
 
     def _warn(self, notices: list[str], parent: dict[str, Any]) -> None:
         for notice in notices:
@@ -372,6 +285,7 @@ class MarimoKernel(IntrospectionMixin, Kernel):
                 "display_data", {"data": {"text/plain": summary}, "metadata": {}}, context.parent
             )
         error = error_content(request, self._router)
+        self._stop_queue = request.own_failure()
         if error is None:
             return {
                 "status": "ok",

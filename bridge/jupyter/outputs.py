@@ -33,6 +33,8 @@ from bridge.translate.traceback import RED, RESET, traceback_lines
 Send = Callable[[str, dict[str, Any], dict[str, Any]], None]
 
 SCRATCH = "__scratch__"
+# The kernel's directive that runs every stale cell (lazy mode).
+RUN_STALE = "%%run_stale"
 TRACEBACK_MIME = "application/vnd.marimo+traceback"
 # Display updates of a busy cell are sent at most this often (seconds).
 THROTTLE = 0.1
@@ -60,6 +62,8 @@ class CellView:
     dirty: bool = False
     # The request whose execute_result shows the value (id-less cells).
     value_request: str | None = None
+    # Lazy mode: why the cell's output is out of date, while it is.
+    stale: str | None = None
 
 
 @dataclass
@@ -105,6 +109,13 @@ class OutputRouter:
                 view.console_display = None
                 view.value_display = None
 
+    def replay(self, cell: str, request: RequestRun) -> None:
+        """Show a cell's latest run in the displays its new request made."""
+        view = self._views.get(cell)
+        if view is not None and view.console_display is not None:
+            view.dirty = True
+            self._schedule(cell, request)
+
     def end(self, request: RequestRun) -> RequestContext:
         self.flush()
         return self._contexts.pop(request.msg_id)
@@ -127,11 +138,30 @@ class OutputRouter:
         if cell_obj is None:
             return  # a cell deleted meanwhile
         view = self._views.setdefault(cell, CellView())
+        if note.stale_inputs is not None:
+            self._mark_stale(request, context, view, cell, note.stale_inputs)
         if view.console_display is not None:
             self._apply(view, note)
             self._schedule(cell, request)
         else:
             self._publish_standard(request, context, note, cell, cell in request.roots)
+
+    def _mark_stale(
+        self, request: RequestRun, context: RequestContext, view: CellView, cell: str, stale: bool
+    ) -> None:
+        """Lazy mode: say in the cell's place that it is out of date, and why."""
+        if not stale:
+            view.stale = None
+            view.dirty = True
+            return
+        changed = ", ".join(sorted(self.label(r) for r in request.roots)) or "another cell"
+        view.stale = (
+            f"⚠ stale: its inputs changed when {changed} ran; run this cell, "
+            f"or {RUN_STALE} to run every stale cell\n"
+        )
+        view.dirty = True
+        if view.console_display is None and not context.silent:
+            self._stream(context, "stdout", f"── {self.label(cell)} is {view.stale[2:]}")
 
     # -- cells with displays (cellId) ------------------------------------
     def _apply(self, view: CellView, note: CellOp) -> None:
@@ -192,6 +222,8 @@ class OutputRouter:
 
     def _console_bundle(self, view: CellView, own: bool) -> dict[str, Any]:
         text = "".join(view.console)
+        if view.stale:
+            text = view.stale + text
         if view.error_output_shown and not own:
             text = "(re-ran since: the error output below is from an earlier run)\n" + text
         return {"text/plain": text}

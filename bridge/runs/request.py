@@ -38,6 +38,27 @@ class RequestRun:
         self._remaining = 0
         self._publish = publish
 
+    def settle(self, cell: str, errors: list[dict[str, Any]] | None) -> None:
+        """Done without a run: the cell already ran, for this request, in an
+        earlier request's run (Run All); its outcome is that run's."""
+        self.ran.append(cell)
+        self._in_run.add(cell)
+        if errors:
+            self.errors[cell] = errors
+        if not self.done.done():
+            self.done.set_result(None)
+
+    @property
+    def pending(self) -> int:
+        """Commands sent for this request that have not completed."""
+        return self._remaining
+
+    def own_failure(self) -> bool:
+        """Whether the executed cells themselves failed (not only dependents)."""
+        if self.lost is not None or self.interrupted:
+            return True
+        return any(cell in self.roots or cell == "__scratch__" for cell, _ in self.failures())
+
     def new_run(self, run_id: str | None = None) -> Run:
         self._remaining += 1
         return Run(self, run_id)

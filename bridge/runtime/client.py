@@ -1,6 +1,7 @@
 """The runtime client: one marimo kernel process and its queues.
 
-Owns the child started with ``python -m marimo._ipc.launch_kernel``, sends it
+Owns the child started with ``python -m bridge.runtime.child`` (marimo's
+``python -m marimo._ipc.launch_kernel`` plus the bridge's hooks), sends it
 commands, and reads its stream queue on a reader thread that hands decoded
 notifications (in batches) to a callback. Knows nothing about Jupyter.
 """
@@ -84,7 +85,7 @@ class RuntimeClient:
         for channel in (self._queues.conn.control, self._queues.conn.completion):
             channel.socket.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "marimo._ipc.launch_kernel"],
+            [sys.executable, "-m", "bridge.runtime.child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=os.getcwd(),
@@ -135,6 +136,10 @@ class RuntimeClient:
 
     def send(self, command: Any) -> None:
         self._queues.control_queue.put(command)
+
+    def answer_input(self, text: str) -> None:
+        """The reply to a cell waiting in ``input()`` (EOF_REPLY for EOF)."""
+        self._queues.input_queue.put(text)
 
     def complete(self, command: Any) -> None:
         self._queues.completion_queue.put(command)

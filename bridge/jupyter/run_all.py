@@ -1,0 +1,57 @@
+"""Run All runs each cell once.
+
+JupyterLab's Run All sends every execute_request at once, while ipykernel
+handles them one by one. In marimo, the first request's run already re-runs
+every registered dependent, so running each later request again would run a
+chain of N cells N(N+1)/2 times. Instead: a request that was already waiting
+while an earlier request's run ran its cell as a dependent, with the code it
+carries, does not run the cell again. It shows that run's outputs in its own
+cell and replies with that run's outcome for its cell.
+
+The error that stops the queue (ipykernel's stop_on_error) is then the
+executed cell's own: a request whose own cell ran fine but whose dependent
+failed replies with an error naming the dependent, and does not abort the
+waiting requests, which show and report their own cells' outcomes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RunAllTracker:
+    def __init__(self) -> None:
+        # execute_requests waiting for the kernel while another one runs.
+        self._waiting: set[str] = set()
+        # cell -> requests that were waiting when the cell last ran as a
+        # dependent: those may take that run as their own.
+        self._fresh: dict[str, set[str]] = {}
+
+    def arrived(self, msg_id: str) -> None:
+        self._waiting.add(msg_id)
+
+    def started(self, msg_id: str) -> None:
+        self._waiting.discard(msg_id)
+
+    def ran(self, roots: set[str], dependents: list[str]) -> None:
+        """A request's run is over: which cells it ran, as what."""
+        for cell in roots:
+            self._fresh.pop(cell, None)
+        for cell in dependents:
+            self._fresh[cell] = set(self._waiting)
+
+    def forget(self, cell: str) -> None:
+        self._fresh.pop(cell, None)
+
+    def already_ran(self, msg_id: str, cell: str) -> bool:
+        return msg_id in self._fresh.get(cell, ())
+
+
+def header(session: Any, msg: Any) -> dict[str, Any]:
+    """The header of a raw shell message, or {} when it cannot be read."""
+    try:
+        _, frames = session.feed_identities(msg, copy=False)
+        found = session.deserialize(frames, content=False, copy=False)["header"]
+    except Exception:
+        return {}
+    return found if isinstance(found, dict) else {}

@@ -1,0 +1,46 @@
+"""The runtime side of the bridge: marimo's IPC kernel launch, plus one hook.
+
+Run as ``python -m bridge.runtime.child``; it is ``python -m
+marimo._ipc.launch_kernel`` (same stdin handshake, same queues) after one
+addition, installed before marimo's kernel starts:
+
+* EOF for ``input()``. marimo's stdin has no way to say "no input here": a
+  cell's ``input()`` waits for whatever string the host sends. Jupyter
+  requests may forbid stdin (``allow_stdin: false``), and then the cell must
+  get EOFError at once, as ipykernel's ``\\x04`` reply gives. The hook turns
+  that reply into EOFError. It patches marimo's private
+  ``marimo._messaging.streams.ThreadSafeStdin`` (nothing public reaches
+  stdin); tests/test_input.py fails loudly if an upgrade moves it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# ipykernel's convention for "end of input" in an input_reply.
+EOF_REPLY = "\x04"
+
+
+def install_eof_reply() -> None:
+    from marimo._messaging.streams import ThreadSafeStdin
+
+    original = ThreadSafeStdin._readline_with_prompt
+
+    def readline_with_prompt(self: Any, prompt: str = "", password: bool = False) -> str:
+        value = original(self, prompt, password)
+        if value == EOF_REPLY:
+            raise EOFError("EOF when reading a line")
+        return value
+
+    ThreadSafeStdin._readline_with_prompt = readline_with_prompt  # type: ignore[method-assign]
+
+
+def main() -> None:
+    install_eof_reply()
+    from marimo._ipc.launch_kernel import main as launch_kernel
+
+    launch_kernel()
+
+
+if __name__ == "__main__":
+    main()
