@@ -69,11 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         return _convert(argv[1:])
     if not argv or argv[0] in ("-h", "--help", "help"):
         return _help()
-    from ipykernel.kernelapp import IPKernelApp
-
+    from bridge.jupyter.app import MarimoKernelApp
     from bridge.jupyter.kernel import MarimoKernel
 
-    IPKernelApp.launch_instance(argv=argv, kernel_class=MarimoKernel)
+    MarimoKernelApp.launch_instance(
+        argv=argv,
+        kernel_class=MarimoKernel,
+        outstream_class="bridge.jupyter.app.LazyFlushOutStream",
+    )
     return 0
 
 

@@ -147,3 +147,17 @@ def test_runtime_death_between_requests_is_told_in_the_next(kernel) -> None:
     result = execute(kc, "fresh = 1")
     assert result.status == "ok"
     assert "lost" in result.text() and "SIGKILL" in result.text()
+
+
+def test_error_aborts_every_queued_request(kc) -> None:
+    # JupyterLab's Run All sends every request at once; after an error reply
+    # (stop_on_error) all requests already sent are aborted, not just the next.
+    execute(kc, "import time")
+    failing = kc.execute("time.sleep(1); 1 / 0")
+    queued = [kc.execute(f"queued_{i} = {i}") for i in range(4)]
+    assert collect(kc, failing, timeout=20).status == "error"
+    for msg_id in queued:
+        reply = kc.get_shell_msg(timeout=20)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] == "aborted"
+    assert execute(kc, "after_abort = 1").status == "ok"

@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from importlib.metadata import version
 from typing import Any
 
@@ -57,7 +58,12 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # ipykernel sleeps 0.5 ms before each execute_reply so that IOPub
+        # messages get out first; do_execute ends with _iopub_sent instead,
+        # which waits exactly until the IOPub thread has sent them.
+        self._execute_sleep = 0.0
         self._io_loop = ioloop.IOLoop.current()
+        self._loop_thread = threading.get_ident()
         self._cells = CellRegistry()
         self._correlator = Correlator()
         self._router = OutputRouter(self._send_iopub, self._cells)
@@ -76,6 +82,12 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         self._runtime_ready = None
         # Known once the runtime's config is read (off the kernel_info path).
         self._mode = None
+        self._stop_aborting: asyncio.Future[None] | None = None
+        # ipykernel sleeps 0.5 ms before each execute_reply so that IOPub
+        # messages get out first; do_execute ends with _iopub_sent instead,
+        # which waits exactly until the IOPub thread has sent them.
+        self._execute_sleep = 0.0
+        self._loop_thread = threading.get_ident()
         # Started now, awaited by the first request: kernel_info_reply must not
         # wait for marimo's import.
         self._start_runtime()
@@ -129,9 +141,11 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         except Exception as exc:
             self._runtime_ready = None
             self._correlator.lose_all("the marimo runtime could not start")
-            return self._error_reply(
+            reply = self._error_reply(
                 "RuntimeStartError", f"the marimo runtime could not start: {exc}", silent, parent
             )
+            await self._iopub_sent()
+            return reply
 
         document = self._twin.document
         assert document is not None
@@ -161,16 +175,8 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
             execution_count=self.execution_count,
             anchored=jupyter_id is not None,
         )
-        self._router.begin(request, context)
         if opened:
             self._send_command(runtime, request, create_notebook(opened))
-        if not silent:
-            notices = self._twin.notices(first_visible=self._first_visible)
-            self._first_visible = False
-            if self._loss_notice is not None:
-                notices.insert(0, self._loss_notice)
-                self._loss_notice = None
-            self._warn(notices, parent)
 
         deleted = meta.get("deletedCells")
         for gone in deleted if isinstance(deleted, list) else ():
@@ -186,6 +192,7 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
                     runtime, request, DeleteCellCommand(cell_id=CellId_t(forgotten.marimo_id))
                 )
 
+        replay: str | None = None
         if run_stale:
             self._send_command(runtime, request, ExecuteStaleCellsCommand())
         elif scratch:
@@ -204,7 +211,7 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         elif (view := self._ran_for(msg_id, cell, code, request)) is not None:
             assert cell is not None
             request.settle(cell.marimo_id, view.errors)
-            self._router.replay(cell.marimo_id, request)
+            replay = cell.marimo_id
         else:
             assert cell is not None
             document.set_code(cell.marimo_id, code)
@@ -214,6 +221,19 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
                 ExecuteCellsCommand(cell_ids=[CellId_t(cell.marimo_id)], codes=[code]),
             )
 
+        # The runtime works on the commands while the placeholders go out: its
+        # notifications are handled on this loop, so none is routed before
+        # begin() (nothing here awaits until request.done).
+        self._router.begin(request, context)
+        if replay is not None:
+            self._router.replay(replay, request)
+        if not silent:
+            notices = self._twin.notices(first_visible=self._first_visible)
+            self._first_visible = False
+            if self._loss_notice is not None:
+                notices.insert(0, self._loss_notice)
+                self._loss_notice = None
+            self._warn(notices, parent)
         self._twin.save(self._cells.jupyter_ids())
 
         ident = self._get_shell_context_var(self._shell_parent_ident)
@@ -227,7 +247,38 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         context = self._router.end(request)
         if not context.silent:
             self._warn(self._twin.notices(first_visible=False), parent)
-        return self._finish(request, context)
+        reply = self._finish(request, context)
+        await self._iopub_sent()
+        return reply
+
+    async def _iopub_sent(self) -> None:
+        """Wait until the IOPub thread has sent every message handed to it so far.
+
+        The thread runs scheduled callbacks in order, after the sends queued
+        before them: the reply that follows cannot overtake an output.
+        """
+        thread = self.iopub_thread
+        if thread is None:
+            return
+        loop = asyncio.get_running_loop()
+        sent: asyncio.Future[None] = loop.create_future()
+
+        def mark() -> None:
+            if not sent.done():
+                sent.set_result(None)
+
+        def from_iopub_thread() -> None:
+            try:
+                loop.call_soon_threadsafe(mark)
+            except RuntimeError:
+                pass  # the loop closed meanwhile
+
+        # A stopped IOPub thread runs the callback at once (schedule calls it
+        # inline); the timer only covers one that stops with it still queued.
+        timer = loop.call_later(1.0, mark)
+        thread.schedule(from_iopub_thread)
+        await sent
+        timer.cancel()
 
     def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
         """The view of this request's cell if an earlier run already ran it
@@ -255,10 +306,34 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         await super().shell_main(subshell_id, msg)
 
     def _abort_queues(self, subshell_id: str | None = None) -> None:
-        # stop_on_error stops the queue when the executed cell itself failed;
-        # a failed dependent's own waiting request reports it (run_all.py).
-        if self._stop_queue:
+        """After an error reply with stop_on_error: abort every request already sent.
+
+        Only when the executed cell itself failed: a failed dependent's own
+        waiting request reports it (run_all.py). ipykernel's own way without
+        its shell-channel thread (see ``MarimoKernelApp``) stops aborting one
+        loop turn later, but requests that came while the failing one ran are
+        tasks already waiting for the shell lock, and only the first of them
+        would be aborted. Stop aborting from behind that lock instead: it is
+        first come, first served, so every request received so far is aborted.
+        """
+        if not self._stop_queue:
+            return
+        if self.shell_channel_thread is not None or subshell_id is not None:
             super()._abort_queues(subshell_id)
+            return
+        self._aborting = True
+        if self.shell_stream is not None:
+            self.shell_stream.flush()  # messages still in the socket queue up too
+        grace = self.stop_on_error_timeout
+        lock = self._main_asyncio_lock
+
+        async def stop_aborting() -> None:
+            if grace:
+                await asyncio.sleep(grace)
+            async with lock:
+                self._aborting = False
+
+        self._stop_aborting = asyncio.ensure_future(stop_aborting())
 
     def _warn(self, notices: list[str], parent: dict[str, Any]) -> None:
         for notice in notices:

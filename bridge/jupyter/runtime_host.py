@@ -53,13 +53,16 @@ class RuntimeHostMixin:
     _runtime_ready: concurrent.futures.Future[RuntimeClient] | None
     _loss_notice: str | None
     _mode: str | None
+    _loop_thread: int
     # From IntrospectionMixin (declared only: a body here would shadow it).
     _completion_arrived: Callable[[CompletionResult], None]
 
     def _start_runtime(self) -> None:
         future: concurrent.futures.Future[RuntimeClient] = concurrent.futures.Future()
         client = RuntimeClient(
-            self._on_notifications, lambda code: self._on_runtime_exit(client, code)
+            self._on_notifications,
+            lambda code: self._on_runtime_exit(client, code),
+            loop=self._io_loop.asyncio_loop,  # type: ignore[attr-defined]
         )
         self._runtime_ready = future
 
@@ -97,8 +100,14 @@ class RuntimeHostMixin:
     async def _ensure_runtime(self) -> RuntimeClient:
         if self._runtime_ready is None:
             self._start_runtime()
-        assert self._runtime_ready is not None
-        client = await asyncio.wrap_future(self._runtime_ready)
+        ready = self._runtime_ready
+        assert ready is not None
+        if ready.done():
+            # Started already: wrap_future would still cost a trip through
+            # call_soon_threadsafe and another loop iteration.
+            client = ready.result()
+        else:
+            client = await asyncio.wrap_future(ready)
         if not client.alive:
             # Died since the last request and the reader has not said so yet.
             self._runtime_died(client, client.returncode)
@@ -107,8 +116,12 @@ class RuntimeHostMixin:
         return client
 
     def _on_notifications(self, notes: list[Notification | Other]) -> None:
-        # Reader thread -> event loop; everything else happens on the loop.
-        self._io_loop.add_callback(self._dispatch, notes)
+        # Everything happens on the loop: the client reads the runtime's
+        # stream there (or, as a fallback, on a reader thread).
+        if threading.get_ident() == self._loop_thread:
+            self._dispatch(notes)
+        else:
+            self._io_loop.add_callback(self._dispatch, notes)
 
     def _dispatch(self, notes: list[Notification | Other]) -> None:
         changed = False

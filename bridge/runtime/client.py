@@ -2,12 +2,17 @@
 
 Owns the child started with ``python -m bridge.runtime.child`` (marimo's
 ``python -m marimo._ipc.launch_kernel`` plus the bridge's hooks), sends it
-commands, and reads its stream queue on a reader thread that hands decoded
-notifications (in batches) to a callback. Knows nothing about Jupyter.
+commands, and reads its stream of notifications, handing them decoded (in
+batches) to a callback. Given an asyncio loop, the stream socket is read on
+that loop itself, so a notification costs no thread hand-off, and a watcher
+thread reports the child's exit; otherwise (a marimo whose receiver thread we
+do not know) a reader thread drains marimo's stream queue. Knows nothing about
+Jupyter.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
@@ -59,14 +64,20 @@ class RuntimeClient:
         on_notifications: OnNotifications,
         on_exit: OnExit,
         notebook_path: str | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self._on_notifications = on_notifications
+        self._loop = loop
         self._on_exit = on_exit
         self._notebook_path = notebook_path
         self._proc: subprocess.Popen[bytes] | None = None
         self._queues: Any = None
         self._reader: threading.Thread | None = None
         self._stopping = False
+        # The stream socket's fd while the loop watches it.
+        self._stream_fd: int | None = None
+        self._received = 0  # messages read on the loop
+        self._on_loop = False
         self.pid: int | None = None
         self.config: dict[str, Any] = {}
 
@@ -93,15 +104,26 @@ class RuntimeClient:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._proc.stdin.write(launch_config.kernel_args(info, self.config, self._notebook_path))
         self._proc.stdin.close()
+        # While the child starts: take the stream socket from marimo's
+        # receiver thread (which would hand each message to our reader
+        # through a queue) and read it on the loop.
+        self._on_loop = self._loop is not None and _stop_receiver(self._queues.conn)
         ready = self._proc.stdout.readline()
         if ready.strip() != b"KERNEL_READY":
             code = self._proc.wait()
             raise RuntimeStartError(f"the marimo runtime failed to start (exit code {code})")
         info_line = self._proc.stdout.readline().split()
         self.pid = int(info_line[1]) if len(info_line) >= 2 else self._proc.pid
-        self._reader = threading.Thread(
-            target=self._read_loop, name="marimo-stream-reader", daemon=True
-        )
+        if self._on_loop:
+            assert self._loop is not None
+            self._reader = threading.Thread(
+                target=self._watch_exit, name="marimo-exit-watcher", daemon=True
+            )
+            self._loop.call_soon_threadsafe(self._attach)
+        else:
+            self._reader = threading.Thread(
+                target=self._read_loop, name="marimo-stream-reader", daemon=True
+            )
         self._reader.start()
         self.send(create_notebook(cells or []))
 
@@ -179,11 +201,137 @@ class RuntimeClient:
                     proc.wait(timeout)
                 except subprocess.TimeoutExpired:
                     pass
+        if self._on_loop:
+            self._detach_from_loop()
         if self._queues is not None:
             self._queues.close_queues()
             self._queues = None
 
-    # -- reader thread ---------------------------------------------------
+    # -- the stream on the loop -------------------------------------------
+    def _attach(self) -> None:
+        """On the loop: watch the stream socket, and read what already came."""
+        if self._queues is None or self._stopping:
+            return
+        assert self._loop is not None
+        channel = self._queues.conn.stream
+        # Anything marimo's receiver thread took before it stopped comes first.
+        early: list[bytes] = []
+        while not channel.queue.empty():
+            early.append(channel.queue.get_nowait())
+        self._stream_fd = channel.socket.FD
+        self._loop.add_reader(self._stream_fd, self._on_readable)
+        if early:
+            self._deliver(early)
+        self._on_readable()
+
+    def _on_readable(self) -> None:
+        """Drain the stream socket (its fd is edge-triggered: read until empty)."""
+        import zmq
+
+        if self._queues is None or self._stream_fd is None:
+            return
+        channel = self._queues.conn.stream
+        socket, decoder = channel.socket, channel.decoder
+        frames: list[bytes] = []
+        try:
+            while len(frames) < 512:
+                frames.append(socket.recv(zmq.NOBLOCK))
+        except zmq.Again:
+            pass
+        except zmq.ZMQError:
+            log.debug("runtime stream socket unreadable", exc_info=True)
+            return
+        else:
+            # More may be waiting and the fd will not tell again: come back
+            # after the loop has had a turn.
+            assert self._loop is not None
+            self._loop.call_soon(self._on_readable)
+        if not frames:
+            return
+        self._received += len(frames)
+        batch: list[bytes] = []
+        for frame in frames:
+            try:
+                batch.append(decoder.decode(frame))
+            except Exception:
+                log.warning("undecodable runtime message dropped", exc_info=True)
+        self._deliver(batch)
+
+    def _detach_from_loop(self) -> None:
+        """Stop watching the stream socket; done on the loop, before it closes."""
+        loop = self._loop
+        assert loop is not None
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            if self._stream_fd is not None:
+                loop.remove_reader(self._stream_fd)
+                self._stream_fd = None
+            return
+        # From another thread (shutdown): after an _attach still queued.
+        done = threading.Event()
+
+        def detach() -> None:
+            if self._stream_fd is not None:
+                loop.remove_reader(self._stream_fd)
+                self._stream_fd = None
+            done.set()
+
+        try:
+            loop.call_soon_threadsafe(detach)
+        except RuntimeError:  # the loop is closed: nothing watches the fd
+            self._stream_fd = None
+            return
+        if not done.wait(timeout=2.0):
+            log.warning("the event loop did not release the runtime's stream socket")
+
+    def _watch_exit(self) -> None:
+        """Watcher thread: block until the child exits (without reaping it)."""
+        proc = self._proc
+        assert proc is not None and self._loop is not None
+        try:
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:
+            pass  # reaped already
+        if self._stopping:
+            return
+        try:
+            self._loop.call_soon_threadsafe(self._drain_after_exit)
+        except RuntimeError:
+            pass  # the loop is closed: the kernel is going away
+
+    def _drain_after_exit(self, quiet_rounds: int = 0) -> None:
+        """On the loop: deliver what the dead child sent, then report its exit.
+
+        Its last messages may still be on their way through zmq: the exit is
+        told once the socket has stayed empty for 0.25 s, as the reader thread
+        used to.
+        """
+        if self._stopping or self._queues is None:
+            return
+        assert self._loop is not None
+        before = self._received
+        self._on_readable()
+        quiet_rounds = 0 if self._received != before else quiet_rounds + 1
+        if quiet_rounds < 5:
+            self._loop.call_later(0.05, self._drain_after_exit, quiet_rounds)
+            return
+        self._detach_from_loop()
+        self._on_exit(self.returncode)
+
+    def _deliver(self, batch: list[bytes]) -> None:
+        notes: list[Notification | Other] = []
+        for item in batch:
+            try:
+                notes.append(decode(item))
+            except Exception:
+                log.warning("undecodable runtime message dropped", exc_info=True)
+        if notes:
+            self._on_notifications(notes)
+
+    # -- reader thread (fallback) -----------------------------------------
     def _read_loop(self) -> None:
         stream: queue.Queue[bytes] = self._queues.stream_queue
         proc = self._proc
@@ -203,12 +351,19 @@ class RuntimeClient:
                     batch.append(stream.get_nowait())
                 except queue.Empty:
                     break
-            notes: list[Notification | Other] = []
-            for item in batch:
-                try:
-                    notes.append(decode(item))
-                except Exception:
-                    log.warning("undecodable runtime message dropped", exc_info=True)
-            self._on_notifications(notes)
+            self._deliver(batch)
         if not self._stopping:
             self._on_exit(self.returncode)
+
+
+def _stop_receiver(conn: Any) -> bool:
+    """Stop marimo's receiver thread, if this marimo has the one we know."""
+    stop, thread = getattr(conn, "_stop_event", None), getattr(conn, "_receiver_thread", None)
+    channel = conn.stream
+    if stop is None or thread is None or getattr(channel, "decoder", None) is None:
+        return False
+    if not hasattr(channel, "socket") or not hasattr(channel, "queue"):
+        return False
+    stop.set()
+    thread.join()  # it polls every 100 ms
+    return True
