@@ -1,8 +1,12 @@
 """The runtime side of the bridge: marimo's IPC kernel launch, plus one hook.
 
 Run as ``python -m bridge.runtime.child``; it is ``python -m
-marimo._ipc.launch_kernel`` (same stdin handshake, same queues) after one
-addition, installed before marimo's kernel starts:
+marimo._ipc.launch_kernel`` (same stdin handshake, same queues) after two
+additions, installed before marimo's kernel starts:
+
+* The private channel: marimo's queues connect to the bridge's ``ipc://``
+  sockets in a folder only this user can enter (see channel.py), never to
+  TCP ports.
 
 * EOF for ``input()``. marimo's stdin has no way to say "no input here": a
   cell's ``input()`` waits for whatever string the host sends. Jupyter
@@ -15,7 +19,11 @@ addition, installed before marimo's kernel starts:
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
+
+from bridge.runtime.channel import PREFIX_ENV, use_prefix
 
 # ipykernel's convention for "end of input" in an input_reply.
 EOF_REPLY = "\x04"
@@ -36,6 +44,10 @@ def install_eof_reply() -> None:
 
 
 def main() -> None:
+    prefix = os.environ.pop(PREFIX_ENV, None)
+    if prefix is None:
+        sys.exit("bridge.runtime.child: started without the bridge's private channel")
+    use_prefix(prefix)
     install_eof_reply()
     from marimo._ipc.launch_kernel import main as launch_kernel
 

@@ -21,9 +21,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from bridge.runtime import launch_config
+from bridge.runtime import channel, launch_config
 from bridge.runtime.messages import Notification, Other, decode
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class RuntimeClient:
         self._queues: Any = None
         self._reader: threading.Thread | None = None
         self._stopping = False
+        self._channel_dir: Path | None = None
         # The stream socket's fd while the loop watches it.
         self._stream_fd: int | None = None
         self._received = 0  # messages read on the loop
@@ -89,17 +91,17 @@ class RuntimeClient:
         when it opens a notebook: a run instantiates the ancestors it needs.
         """
         import zmq
-        from marimo._internal.ipc import QueueManager
 
         self.config = launch_config.user_config(self._notebook_path)
-        self._queues, info = QueueManager.create()
-        for channel in (self._queues.conn.control, self._queues.conn.completion):
-            channel.socket.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
+        self._queues, info, self._channel_dir, prefix = channel.create()
+        for push in (self._queues.conn.control, self._queues.conn.completion):
+            push.socket.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "bridge.runtime.child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=os.getcwd(),
+            env={**os.environ, channel.PREFIX_ENV: prefix},
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._proc.stdin.write(launch_config.kernel_args(info, self.config, self._notebook_path))
@@ -206,6 +208,8 @@ class RuntimeClient:
         if self._queues is not None:
             self._queues.close_queues()
             self._queues = None
+        channel.remove(self._channel_dir)
+        self._channel_dir = None
 
     # -- the stream on the loop -------------------------------------------
     def _attach(self) -> None:

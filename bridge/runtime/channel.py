@@ -1,0 +1,72 @@
+"""The private channel between the bridge and its runtime.
+
+marimo's IPC binds unauthenticated TCP ports on 127.0.0.1: any local process
+could connect, run code as the user or read the outputs. The bridge builds
+the same queues over ZeroMQ ``ipc://`` sockets in a folder only this user can
+enter (mode 0700), so the operating system keeps everyone else out.
+
+Both ends use marimo's own ``Connection`` and ``Channel`` (private, in
+``marimo._ipc.connection``: nothing public builds queues on other endpoints),
+so messages, codecs and queues stay exactly marimo's; only the endpoints
+differ. marimo's runtime side connects each channel to ``f"{ADDR}:{port}"``:
+the runtime launcher (``bridge.runtime.child``) sets ``ADDR`` to this
+folder's ``ipc://`` prefix, which turns each port number into a socket file
+name. tests/test_private_channel.py fails if an upgrade changes either.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# The environment variable that hands the prefix to the runtime launcher.
+PREFIX_ENV = "MARIMO_BRIDGE_IPC_PREFIX"
+# Channel -> the "port" that names its socket file.
+PORTS = {"control": 1, "ui_element": 2, "completion": 3, "input": 4, "stream": 5}
+# Unix socket paths are limited to 107 bytes.
+_MAX_PATH = 100
+
+
+def create() -> tuple[Any, Any, Path, str]:
+    """Host side: (QueueManager, ConnectionInfo, private folder, ipc prefix)."""
+    import zmq
+    from marimo._internal.ipc import QueueManager
+    from marimo._ipc.connection import Channel, Connection
+    from marimo._ipc.types import ConnectionInfo
+    from marimo._messaging.types import KernelMessage
+
+    folder = Path(tempfile.mkdtemp(prefix="marimo-bridge-"))
+    if len(str(folder)) + 8 > _MAX_PATH:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(prefix="marimo-bridge-", dir="/tmp"))
+    os.chmod(folder, 0o700)  # mkdtemp's mode already; said out loud
+    prefix = f"ipc://{folder}/ch"
+    context = zmq.Context()
+    conn = Connection(
+        context=context,
+        control=Channel.Push(context),
+        ui_element=Channel.Push(context),
+        completion=Channel.Push(context),
+        win32_interrupt=None,
+        input=Channel.Push(context, maxsize=1),
+        stream=Channel.Pull(context, msg_type=KernelMessage),
+    )
+    for name, port in PORTS.items():
+        getattr(conn, name).socket.bind(f"{prefix}:{port}")
+    info = ConnectionInfo(win32_interrupt=None, **PORTS)
+    return QueueManager(conn=conn), info, folder, prefix
+
+
+def use_prefix(prefix: str) -> None:
+    """Runtime side: connect marimo's channels to the host's private sockets."""
+    from marimo._ipc import connection
+
+    connection.ADDR = prefix
+
+
+def remove(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
