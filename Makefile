@@ -1,14 +1,15 @@
-# make install && make demo   shows the product; make test runs the suite.
+# make install && make demo   shows the product; make test runs the suite;
+# make e2e drives JupyterLab in Chromium (Debian's: apt-get install chromium).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test e2e screenshots lint bench faults clean
 
 install:
 	python3 -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e '.[test,dev]'
+	$(PIP) install -e '.[test,dev,e2e]'
 	$(PY) -m bridge install --sys-prefix
 	$(VENV)/bin/jupyter kernelspec list
 
@@ -18,6 +19,15 @@ demo:
 test:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) -m pytest -q -p no:cacheprovider tests
 
+# The browser suite; artifacts (screenshots, logs) in tests/artifacts/e2e/.
+e2e:
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+
+# The README's pictures (examples/screenshots/), from the scenarios that make them.
+screenshots:
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) -m pytest -q -p no:cacheprovider \
+		tests/e2e --readme-shots -k "updates_dependents or failing_dependent or twin_intact"
+
 lint:
 	$(VENV)/bin/ruff check bridge tests bench examples
 	$(VENV)/bin/mypy
@@ -26,5 +36,10 @@ bench:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_execute.py
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_twin.py
 
+# The fault scenarios (README, "Faults"), the long floods and the soak included;
+# prints a table and fails on any failure or lost data.
+faults:
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/faults.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info bench/results.json
+	rm -rf $(VENV) build *.egg-info bench/results.json tests/artifacts

@@ -40,3 +40,25 @@ def kernel(
 @pytest.fixture
 def kc(kernel: tuple[KernelManager, BlockingKernelClient]) -> BlockingKernelClient:
     return kernel[1]
+
+
+# Long fault scenarios (floods of minutes' worth, the 10,000-request soak) are
+# marked `faults`: `make faults` (bench/faults.py) runs them with --faults;
+# the normal suite skips them to stay quick.
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--faults", action="store_true", help="also run the long fault scenarios (make faults)"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "faults: a long fault scenario that `make faults` runs")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--faults"):
+        return
+    skip = pytest.mark.skip(reason="long fault scenario: `make faults` runs it")
+    for item in items:
+        if item.get_closest_marker("faults") is not None:
+            item.add_marker(skip)

@@ -162,3 +162,16 @@ def test_console_streams_while_a_dependent_cell_runs(kc) -> None:
     # The first line was shown on its own before the second was printed.
     assert any("first 2" in t and "second" not in t for t in texts)
     assert nb.shown("B").splitlines()[:2] == ["first 2", "second"]
+
+
+def test_plt_show_in_a_cellid_cell_is_shown_and_updated_in_place(kc) -> None:
+    nb = Notebook()
+    nb.run(kc, "A", "n = 3")
+    code = "import matplotlib.pyplot as plt\nplt.plot(range(n))\nplt.show()"
+    nb.run(kc, "B", code)
+    shown = [o["data"] for o in nb.cells["B"] if "image/png" in o["data"]]
+    assert len(shown) == 1, "the figure is in B's own place"
+    first = shown[0]["image/png"]
+    nb.run(kc, "A", "n = 5")
+    again = [o["data"] for o in nb.cells["B"] if "image/png" in o["data"]]
+    assert len(again) == 1 and again[0]["image/png"] != first, "re-drawn in place"

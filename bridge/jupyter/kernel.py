@@ -22,10 +22,12 @@ from tornado import ioloop
 from bridge import __version__
 from bridge.jupyter.introspection import IntrospectionMixin
 from bridge.jupyter.outputs import RUN_STALE, CellView, OutputRouter, RequestContext
+from bridge.jupyter.protocol import ProtocolMixin
 from bridge.jupyter.reply import error_content, rerun_summary
-from bridge.jupyter.run_all import RunAllTracker, header
+from bridge.jupyter.run_all import RunAllTracker
 from bridge.jupyter.runtime_host import RuntimeHostMixin
 from bridge.jupyter.stdin import InputBroker
+from bridge.jupyter.validate import refused
 from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator
@@ -43,7 +45,7 @@ def without_frontend_magics(code: str) -> str:
     return _FRONTEND_MAGIC.sub(r"\1pass", code)
 
 
-class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
+class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
     implementation = "marimo-bridge"
     implementation_version = __version__
     language_info = {
@@ -83,14 +85,10 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         # Known once the runtime's config is read (off the kernel_info path).
         self._mode = None
         self._stop_aborting: asyncio.Future[None] | None = None
-        # ipykernel sleeps 0.5 ms before each execute_reply so that IOPub
-        # messages get out first; do_execute ends with _iopub_sent instead,
-        # which waits exactly until the IOPub thread has sent them.
-        self._execute_sleep = 0.0
-        self._loop_thread = threading.get_ident()
         # Started now, awaited by the first request: kernel_info_reply must not
         # wait for marimo's import.
         self._start_runtime()
+        self._guard_handlers()
         signal.signal(signal.SIGINT, self._on_sigint)
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
@@ -122,7 +120,7 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         allow_stdin: bool = False,
         *,
         cell_meta: dict[str, Any] | None = None,
-        cell_id: str | None = None,
+        cell_id: object = None,
     ) -> dict[str, Any]:
         from marimo._internal.commands import (
             DeleteCellCommand,
@@ -135,6 +133,13 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         parent = self.get_parent("shell")
         msg_id = parent["header"]["msg_id"]
         self._run_all.started(msg_id)
+        # Before anything is recorded or sent: a refused request changes nothing.
+        problem = refused(code, cell_meta, cell_id)
+        if problem is not None:
+            self._stop_queue = True  # the request's own failure, as a failed cell
+            reply = self._error_reply(problem.ename, problem.evalue, silent, parent)
+            await self._iopub_sent()
+            return reply
         self._record_history(code, silent=silent, store_history=store_history)
         try:
             runtime = await self._ensure_runtime()
@@ -251,35 +256,6 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         await self._iopub_sent()
         return reply
 
-    async def _iopub_sent(self) -> None:
-        """Wait until the IOPub thread has sent every message handed to it so far.
-
-        The thread runs scheduled callbacks in order, after the sends queued
-        before them: the reply that follows cannot overtake an output.
-        """
-        thread = self.iopub_thread
-        if thread is None:
-            return
-        loop = asyncio.get_running_loop()
-        sent: asyncio.Future[None] = loop.create_future()
-
-        def mark() -> None:
-            if not sent.done():
-                sent.set_result(None)
-
-        def from_iopub_thread() -> None:
-            try:
-                loop.call_soon_threadsafe(mark)
-            except RuntimeError:
-                pass  # the loop closed meanwhile
-
-        # A stopped IOPub thread runs the callback at once (schedule calls it
-        # inline); the timer only covers one that stops with it still queued.
-        timer = loop.call_later(1.0, mark)
-        thread.schedule(from_iopub_thread)
-        await sent
-        timer.cancel()
-
     def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
         """The view of this request's cell if an earlier run already ran it
         for this request (Run All); None when the cell must run."""
@@ -296,44 +272,6 @@ class MarimoKernel(RuntimeHostMixin, IntrospectionMixin, Kernel):
         ):
             return None
         return view
-
-    async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
-        # Requests that arrive while one runs are waiting: Run All's shape.
-        if subshell_id is None and self._main_asyncio_lock.locked() and self.session:
-            head = header(self.session, msg)
-            if head.get("msg_type") == "execute_request":
-                self._run_all.arrived(str(head.get("msg_id")))
-        await super().shell_main(subshell_id, msg)
-
-    def _abort_queues(self, subshell_id: str | None = None) -> None:
-        """After an error reply with stop_on_error: abort every request already sent.
-
-        Only when the executed cell itself failed: a failed dependent's own
-        waiting request reports it (run_all.py). ipykernel's own way without
-        its shell-channel thread (see ``MarimoKernelApp``) stops aborting one
-        loop turn later, but requests that came while the failing one ran are
-        tasks already waiting for the shell lock, and only the first of them
-        would be aborted. Stop aborting from behind that lock instead: it is
-        first come, first served, so every request received so far is aborted.
-        """
-        if not self._stop_queue:
-            return
-        if self.shell_channel_thread is not None or subshell_id is not None:
-            super()._abort_queues(subshell_id)
-            return
-        self._aborting = True
-        if self.shell_stream is not None:
-            self.shell_stream.flush()  # messages still in the socket queue up too
-        grace = self.stop_on_error_timeout
-        lock = self._main_asyncio_lock
-
-        async def stop_aborting() -> None:
-            if grace:
-                await asyncio.sleep(grace)
-            async with lock:
-                self._aborting = False
-
-        self._stop_aborting = asyncio.ensure_future(stop_aborting())
 
     def _warn(self, notices: list[str], parent: dict[str, Any]) -> None:
         for notice in notices:

@@ -5,9 +5,10 @@ only way to change another cell's output is ``update_display_data`` on a
 display that cell showed earlier. The scheme (README, "Where outputs go"):
 
 * Cells run with a ``cellId`` (JupyterLab, VS Code) show two displays, made
-  in their own request: the console (stdout, stderr) and the value (or the
-  error). Whenever the cell runs again, from any request, both are updated
-  in place, so the cell always shows its latest run only.
+  in their own request: the console (stdout, stderr) and the value (the
+  figures it showed, its output, or its error; see views.py). Whenever the
+  cell runs again, from any request, both are updated in place, so the cell
+  always shows its latest run only.
 * Cells without a ``cellId`` (nbclient, papermill, console) get the standard
   messages: ``stream``, ``execute_result`` (with a display id) and, for a
   failed request, ``error``. When a later request re-runs such a cell, its
@@ -18,52 +19,34 @@ display that cell showed earlier. The scheme (README, "Where outputs go"):
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.jupyter.views import TRACEBACK_MIME, CellView, mb
 from bridge.notebook.cells import CellRegistry
 from bridge.runs.request import RequestRun
-from bridge.runtime.messages import CellOp, CellOutput, Notification, Other
-from bridge.translate import errors as error_text
+from bridge.runtime.messages import CellOp, Notification, Other
 from bridge.translate.mime import to_bundle
-from bridge.translate.traceback import RED, RESET, traceback_lines
+from bridge.translate.traceback import traceback_lines
 
 Send = Callable[[str, dict[str, Any], dict[str, Any]], None]
 
 SCRATCH = "__scratch__"
 # The kernel's directive that runs every stale cell (lazy mode).
 RUN_STALE = "%%run_stale"
-TRACEBACK_MIME = "application/vnd.marimo+traceback"
 # Display updates of a busy cell are sent at most this often (seconds).
 THROTTLE = 0.1
-# Console text a cell keeps for its display; older text is cut.
-CONSOLE_LIMIT = 1_000_000
-
-
-@dataclass
-class CellView:
-    """What one marimo cell shows now."""
-
-    console: list[str] = field(default_factory=list)
-    console_size: int = 0
-    value: tuple[dict[str, Any], dict[str, Any]] | None = None
-    errors: list[dict[str, Any]] | None = None
-    traceback: list[str] | None = None
-    console_display: str | None = None
-    value_display: str | None = None
-    # What the displays show now: an update that changes nothing is not sent.
-    console_sent: dict[str, Any] | None = None
-    value_sent: dict[str, Any] | None = None
-    # An error output from the cell's own request sits in the cell and can't
-    # be updated: later runs say that it is from an earlier run.
-    error_output_shown: bool = False
-    dirty: bool = False
-    # The request whose execute_result shows the value (id-less cells).
-    value_request: str | None = None
-    # Lazy mode: why the cell's output is out of date, while it is.
-    stale: str | None = None
+# A console display this large is re-sent at most this often (seconds): each
+# update carries the whole text, and a printing loop would otherwise send
+# megabytes ten times a second to every frontend.
+LARGE_CONSOLE = 100_000
+LARGE_THROTTLE = 1.0
+# Console text sent as stream messages for one request (cells without a
+# cellId); the rest is counted and a notice says how much was not shown.
+STREAM_LIMIT = 10_000_000
 
 
 @dataclass
@@ -75,6 +58,16 @@ class RequestContext:
     execution_count: int
     anchored: bool  # the request carried a cellId
     headers_sent: set[str] = field(default_factory=set)
+    # Stream text waiting for the throttle: one message per stream name run.
+    stream_name: str | None = None
+    stream_parts: list[str] = field(default_factory=list)
+    # Cell console characters streamed for this request, and the bytes of it
+    # not shown once STREAM_LIMIT was reached.
+    streamed: int = 0
+    dropped: int = 0
+    # Cells without displays marked stale in this request: told at its end,
+    # if still stale (a cell about to run is marked stale first).
+    stale_cells: list[str] = field(default_factory=list)
 
 
 class OutputRouter:
@@ -85,6 +78,7 @@ class OutputRouter:
         self._contexts: dict[str, RequestContext] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
         self._dirty: dict[str, RequestRun] = {}
+        self._requests: dict[str, RequestRun] = {}
 
     def reset(self) -> None:
         self._views.clear()
@@ -94,6 +88,7 @@ class OutputRouter:
 
     def begin(self, request: RequestRun, context: RequestContext) -> None:
         self._contexts[request.msg_id] = context
+        self._requests[request.msg_id] = request
         for cell in request.roots:
             view = self._views.setdefault(cell, CellView())
             view.error_output_shown = False
@@ -109,6 +104,27 @@ class OutputRouter:
                 view.console_display = None
                 view.value_display = None
 
+    def split_console(self, cell: str) -> None:
+        """After input(): what the cell prints next goes below the answer.
+
+        The frontend shows the prompt and the answer after the cell's
+        outputs so far; the console display sits above them. In the cell's
+        own request a fresh console display, made now, comes after both.
+        """
+        view = self._views.get(cell)
+        if view is None or view.console_display is None:
+            return
+        for msg_id, request in self._requests.items():
+            context = self._contexts.get(msg_id)
+            if cell in request.roots and context is not None and not context.silent:
+                self.flush()
+                view.console.clear()
+                view.console_size = view.console_cut = 0
+                empty = {"text/plain": ""}
+                view.console_display = self._display(context, empty, {})
+                view.console_sent = empty
+                return
+
     def replay(self, cell: str, request: RequestRun) -> None:
         """Show a cell's latest run in the displays its new request made."""
         view = self._views.get(cell)
@@ -117,8 +133,24 @@ class OutputRouter:
             self._schedule(cell, request)
 
     def end(self, request: RequestRun) -> RequestContext:
+        context = self._contexts[request.msg_id]
+        for cell in context.stale_cells:
+            view = self._views.get(cell)
+            if view is not None and view.stale and not context.silent:
+                self._stream(context, "stdout", f"── {self.label(cell)} is {view.stale[2:]}")
         self.flush()
-        return self._contexts.pop(request.msg_id)
+        del self._contexts[request.msg_id]
+        self._requests.pop(request.msg_id, None)
+        if context.dropped:
+            self._send(
+                "stream",
+                {
+                    "name": "stderr",
+                    "text": f"… output truncated: {mb(context.dropped)} more not shown\n",
+                },
+                context.parent,
+            )
+        return context
 
     def label(self, marimo_id: str) -> str:
         return self._cells.label(marimo_id)
@@ -160,50 +192,44 @@ class OutputRouter:
             f"or {RUN_STALE} to run every stale cell\n"
         )
         view.dirty = True
-        if view.console_display is None and not context.silent:
-            self._stream(context, "stdout", f"── {self.label(cell)} is {view.stale[2:]}")
+        if view.console_display is None and cell not in context.stale_cells:
+            context.stale_cells.append(cell)
 
     # -- cells with displays (cellId) ------------------------------------
     def _apply(self, view: CellView, note: CellOp) -> None:
         if note.console == []:
-            view.console.clear()
-            view.console_size = 0
+            view.clear_console()
         for item in note.console_items():
-            self._append_console(view, item)
-        output = note.output
-        if output is not None:
-            if output.channel == "marimo-error":
-                view.errors = output.errors()
-                view.value = None
-            else:
-                view.errors = None
-                view.traceback = None
-                view.value = to_bundle(output.mimetype, output.data)
+            view.append_console(item, self.label)
+        if note.output is not None:
+            view.set_output(note.output)
         view.dirty = True
-
-    def _append_console(self, view: CellView, item: CellOutput) -> None:
-        if item.mimetype == TRACEBACK_MIME:
-            view.traceback = traceback_lines(str(item.data), self.label)
-            return
-        if item.channel not in ("stdout", "stderr"):
-            return
-        text = str(item.data or "")
-        view.console.append(text)
-        view.console_size += len(text)
-        while view.console_size > CONSOLE_LIMIT and len(view.console) > 1:
-            view.console_size -= len(view.console.pop(0))
 
     def _schedule(self, cell: str, request: RequestRun) -> None:
         self._dirty[cell] = request
+        self._arm()
+
+    def _arm(self) -> None:
         if self._flush_handle is None:
-            self._flush_handle = asyncio.get_running_loop().call_later(THROTTLE, self.flush)
+            self._flush_handle = asyncio.get_running_loop().call_later(THROTTLE, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._flush_handle = None
+        self._flush(final=False)
 
     def flush(self) -> None:
-        """Send the pending display updates (before any reply, and on a timer)."""
+        """Send everything pending: stream text and display updates (before
+        any reply or input prompt; the timer sends it otherwise)."""
+        self._flush(final=True)
+
+    def _flush(self, final: bool) -> None:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
+        for waiting in self._contexts.values():
+            self._flush_stream(waiting)
         dirty, self._dirty = self._dirty, {}
+        now = time.monotonic()
         for cell, request in dirty.items():
             view = self._views.get(cell)
             context = self._contexts.get(request.msg_id)
@@ -211,38 +237,26 @@ class OutputRouter:
                 continue
             view.dirty = False
             own = cell in request.roots
-            console = self._console_bundle(view, own)
+            console = view.console_bundle(own)
             if console != view.console_sent:
-                view.console_sent = console
-                self._update(context, view.console_display, console)
-            value = self._value_bundle(view, own)
+                if (
+                    not final
+                    and len(console["text/plain"]) > LARGE_CONSOLE
+                    and now - view.console_sent_at < LARGE_THROTTLE
+                ):
+                    # Sent by a later timer (or the reply's final flush).
+                    view.dirty = True
+                    self._dirty[cell] = request
+                else:
+                    view.console_sent = console
+                    view.console_sent_at = now
+                    self._update(context, view.console_display, console)
+            value = view.value_bundle(own, self.label)
             if value != view.value_sent:
                 view.value_sent = value
                 self._update(context, view.value_display, value)
-
-    def _console_bundle(self, view: CellView, own: bool) -> dict[str, Any]:
-        text = "".join(view.console)
-        if view.stale:
-            text = view.stale + text
-        if view.error_output_shown and not own:
-            text = "(re-ran since: the error output below is from an earlier run)\n" + text
-        return {"text/plain": text}
-
-    def _value_bundle(self, view: CellView, own: bool) -> dict[str, Any]:
-        if view.errors:
-            if own:
-                # The request's own error output shows it; don't show it twice.
-                return {"text/plain": ""}
-            return {"text/plain": "\n".join(self.error_lines(view))}
-        if view.value is not None:
-            return view.value[0]
-        return {"text/plain": ""}
-
-    def error_lines(self, view: CellView) -> list[str]:
-        described = [error_text.describe(e, self.label) for e in view.errors or ()]
-        if view.traceback and any(e.get("type") == "exception" for e in view.errors or ()):
-            return view.traceback
-        return [f"{RED}{d.ename}{RESET}: {d.evalue}" for d in described]
+        if self._dirty:
+            self._arm()
 
     def view(self, marimo_id: str) -> CellView | None:
         return self._views.get(marimo_id)
@@ -262,7 +276,7 @@ class OutputRouter:
                 view.traceback = traceback_lines(str(item.data), self.label)
             elif item.channel in ("stdout", "stderr") and item.data:
                 self._header(context, cell, is_root)
-                self._stream(context, item.channel, str(item.data))
+                self._stream(context, item.channel, str(item.data), console=True)
             elif item.channel == "media":
                 bundle = to_bundle(item.mimetype, item.data)
                 if bundle is not None:
@@ -291,6 +305,7 @@ class OutputRouter:
             content["transient"] = {"display_id": display_id}
             view.value_display = display_id
             view.value_request = request.msg_id
+            self._flush_stream(context)
             self._send("execute_result", content, context.parent)
         elif view.value_display is not None:
             self._update(context, view.value_display, bundle[0], bundle[1])
@@ -305,15 +320,48 @@ class OutputRouter:
         self._stream(context, "stdout", f"── {self.label(cell)} re-ran ──\n")
 
     # -- message helpers --------------------------------------------------
-    def _stream(self, context: RequestContext, name: str, text: str) -> None:
-        if not context.silent:
-            self._send("stream", {"name": name, "text": text}, context.parent)
+    def _stream(self, context: RequestContext, name: str, text: str, console: bool = False) -> None:
+        """Stream text, coalesced within the throttle; a cell's console text
+        (``console``) counts toward the request's STREAM_LIMIT."""
+        if context.silent:
+            return
+        told = context.dropped > 0
+        if console:
+            room = max(STREAM_LIMIT - context.streamed, 0)
+            if len(text) > room:
+                context.dropped += _utf8_size(text[room:])
+                text = text[:room]
+            context.streamed += len(text)
+        if text:
+            self._buffer(context, name, text)
+        if context.dropped and not told:
+            notice = (
+                f"\n… output limit reached ({mb(STREAM_LIMIT)} for one request): "
+                "the rest is not shown\n"
+            )
+            self._buffer(context, "stderr", notice)
+
+    def _buffer(self, context: RequestContext, name: str, text: str) -> None:
+        if context.stream_name != name:
+            self._flush_stream(context)
+            context.stream_name = name
+        context.stream_parts.append(text)
+        self._arm()
+
+    def _flush_stream(self, context: RequestContext) -> None:
+        """Send the waiting stream text; every other output of the request
+        goes after it, so the order the cell wrote in is kept."""
+        if context.stream_parts:
+            text = "".join(context.stream_parts)
+            context.stream_parts.clear()
+            self._send("stream", {"name": context.stream_name, "text": text}, context.parent)
 
     def _display(
         self, context: RequestContext, data: dict[str, Any], metadata: dict[str, Any]
     ) -> str:
         display_id = uuid.uuid4().hex
         if not context.silent:
+            self._flush_stream(context)
             self._send(
                 "display_data",
                 {"data": data, "metadata": metadata, "transient": {"display_id": display_id}},
@@ -330,8 +378,13 @@ class OutputRouter:
     ) -> None:
         if display_id is None:
             return
+        self._flush_stream(context)
         self._send(
             "update_display_data",
             {"data": data, "metadata": metadata or {}, "transient": {"display_id": display_id}},
             context.parent,
         )
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))

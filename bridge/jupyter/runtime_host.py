@@ -92,8 +92,11 @@ class RuntimeHostMixin:
         self._adopt_loaded()
 
     def _adopt_loaded(self) -> None:
-        for cell in self._twin.loaded:
-            self._cells.adopt(cell.id, cell.code, "" if cell.name == "_" else cell.name)
+        # Until a request runs them, twin cells are named as the file has them.
+        where = self._twin.path.name if self._twin.path is not None else "the twin"
+        for index, cell in enumerate(self._twin.loaded, start=1):
+            label = cell.name if cell.name != "_" else f"{index} of {where}"
+            self._cells.adopt(cell.id, cell.code, label)
         for jupyter_id, cell_id in self._twin.bindings.items():
             self._cells.bind(jupyter_id, cell_id)
 
@@ -137,7 +140,7 @@ class RuntimeHostMixin:
                 self._last_outputs.feed(note)
                 for item in note.console_items():
                     if item.channel == "stdin":
-                        self._io_loop.add_callback(self._on_input_prompt, item)
+                        self._io_loop.add_callback(self._on_input_prompt, note.cell_id, item)
             self._correlator.feed(note)
         if changed:
             self._twin.save(self._cells.jupyter_ids())
@@ -199,7 +202,7 @@ class RuntimeHostMixin:
         self._stdin.cancel()
         super()._send_interrupt_children()  # type: ignore[misc]
 
-    async def _on_input_prompt(self, item: CellOutput) -> None:
+    async def _on_input_prompt(self, cell: str, item: CellOutput) -> None:
         """A cell waits in input(): ask the frontend, or give it EOF."""
         runtime = self._runtime
         if runtime is None:
@@ -215,6 +218,7 @@ class RuntimeHostMixin:
         )
         if answer is not None and self._runtime is runtime:
             runtime.answer_input(answer)
+            self._router.split_console(cell)
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         # The pending twin save lands before the kernel goes; then the runtime.

@@ -65,12 +65,18 @@ def _walk(body: list[ast.stmt], out: set[str]) -> None:
 
 
 def defined_names(code: str) -> frozenset[str]:
-    """Names ``code`` defines at module level; empty if it does not parse."""
+    """Names ``code`` defines at module level; empty if it does not parse.
+
+    Code nested too deeply for the compiler (``1+1+...`` 10^5 terms, or
+    ``-`` 10^5 times) makes ``ast.parse`` raise RecursionError or
+    MemoryError ("too complex"); such code runs nowhere, so it defines
+    nothing, and the request goes on to marimo, which reports the error.
+    """
     try:
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+        out: set[str] = set()
+        _walk(tree.body, out)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
-    out: set[str] = set()
-    _walk(tree.body, out)
     # Private names (leading underscore) are cell-local in marimo.
     return frozenset(name for name in out if not name.startswith("_"))

@@ -86,6 +86,13 @@ def describe(error: dict[str, Any], label: Labeler) -> CellError:
         return CellError("SQLError", msg)
     if kind == "internal":
         return CellError("MarimoInternalError", msg or "internal error in marimo")
+    if kind == "unknown" and not error.get("error_type") and msg.startswith("Traceback"):
+        # A cell marimo could not compile for a reason other than syntax
+        # (code nested too deeply: RecursionError, MemoryError) comes as the
+        # compiler's traceback; its last line is the error a user can act on.
+        name, _, value = msg.splitlines()[-1].partition(": ")
+        if name.isidentifier():
+            return CellError(name, value or "the code is too complex for Python's compiler")
     return CellError(str(error.get("error_type") or "MarimoError"), msg or str(error))
 
 

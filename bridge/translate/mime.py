@@ -21,6 +21,8 @@ _TAG = re.compile(r"<[^>]+>")
 _MARIMO_COMPONENT = re.compile(r"<marimo-([a-z0-9-]+)([^>]*)>", re.IGNORECASE)
 _ATTR = re.compile(r'([a-z-]+)=(?:"([^"]*)"|\'([^\']*)\')', re.IGNORECASE)
 _VEGA = re.compile(r"^application/vnd\.vegalite\.v(\d+)\+json$")
+_VEGA_SCHEMA = re.compile(r"^https://vega\.github\.io/schema/vega-lite/v\d+(\.\d+)*\.json$")
+VEGALITE_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # Components that only wrap others; the inner one names the element.
 _WRAPPERS = {"ui-element", "lazy"}
 
@@ -34,27 +36,32 @@ def html_to_text(markup: str) -> str:
 
 
 def _describe_component(name: str, attrs: str) -> str:
+    # Attribute values are HTML-escaped; marimo's data-* values are JSON
+    # (a label is a JSON string of rendered markdown: "\u003cspan ...").
     values = {
-        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        m.group(1).lower(): html.unescape(m.group(2) if m.group(2) is not None else m.group(3))
         for m in _ATTR.finditer(attrs)
     }
     label = values.get("data-label")
     value = values.get("data-initial-value") or values.get("data-value")
     parts = [f"marimo {name}"]
     if label:
-        label_text = html_to_text(_json_or_raw(label) if label.startswith('"') else label)
+        label_text = html_to_text(_json_or_raw(label))
         if label_text:
             parts.append(f"label={label_text!r}")
     if value is not None:
-        parts.append(f"value={html.unescape(value)}")
+        parts.append(f"value={value}")
     return "[" + ", ".join(parts) + "]"
 
 
 def _json_or_raw(text: str) -> str:
+    """A JSON string's value, "" for JSON null; anything else as it is."""
     try:
-        loaded = json.loads(html.unescape(text))
+        loaded = json.loads(text)
     except ValueError:
         return text
+    if loaded is None:
+        return ""
     return loaded if isinstance(loaded, str) else text
 
 
@@ -111,6 +118,14 @@ def _loads(data: Any) -> Any:
         except ValueError:
             return data
     return data
+
+
+def _as_vegalite_v5(spec: Any) -> Any:
+    """The spec offered as v5: its ``$schema`` names v5, or vega-embed warns
+    in the browser console that a v6 spec meets vega-lite 5."""
+    if not isinstance(spec, dict) or not _VEGA_SCHEMA.match(str(spec.get("$schema", ""))):
+        return spec
+    return {**spec, "$schema": VEGALITE_V5_SCHEMA}
 
 
 def _mimebundle(data: Any) -> Bundle | None:
@@ -171,8 +186,9 @@ def to_bundle(mimetype: str, data: Any) -> Bundle | None:
         spec = _loads(data)
         out = {mimetype: spec, "text/plain": "<vega-lite chart>"}
         if int(vega.group(1)) > 5:
-            # JupyterLab 4 renders vega-lite v5; most v6 specs render there.
-            out["application/vnd.vegalite.v5+json"] = spec
+            # JupyterLab 4 renders vega-lite v3 to v5 only (it bundles
+            # vega-lite 5); most v6 specs (altair 6) render there as they are.
+            out["application/vnd.vegalite.v5+json"] = _as_vegalite_v5(spec)
         return out, {}
     if mimetype == "application/vnd.marimo+mimebundle":
         return _mimebundle(data)

@@ -10,6 +10,7 @@ options (width, title, ...), which a rewrite must carry over.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ def parse(text: str, new_id: Any) -> Twin:
         ir = MarimoConvert.from_py(text).to_ir()
     except Exception as exc:  # marimo raises MarimoFileError, SyntaxError, ...
         raise NotMarimoNotebook(str(exc)) from exc
-    if not ir.valid or not _soft(ir.violations):
+    if (not ir.valid or not _soft(ir.violations)) and not _empty_as_written(text, ir):
         reasons = "; ".join(v.description for v in ir.violations) or "not a marimo notebook"
         raise NotMarimoNotebook(reasons)
     cells = [
@@ -59,8 +60,58 @@ def parse(text: str, new_id: Any) -> Twin:
     return Twin(cells=cells, ir=ir)
 
 
+def _empty_as_written(text: str, ir: Any) -> bool:
+    """A notebook with no cells, exactly as render() writes one.
+
+    marimo reads its own file for an app without cells with violations (the
+    run guard is an "unexpected statement" where cells should be), yet such
+    a file holds nothing a rewrite could lose: it is what we write when the
+    last cell is deleted, or before the first one exists.
+    """
+    if not ir.valid or ir.cells:
+        return False
+    try:
+        return render([], ir).strip() == text.strip()
+    except Exception:
+        return False
+
+
 def render(cells: list[CellState], template: Any | None) -> str:
     """The .py text of ``cells``, with the template's header and app options."""
+    try:
+        return _render(cells, template)
+    except (RecursionError, MemoryError):
+        pass  # a cell too deeply nested for marimo's analysis: see below
+    # marimo's codegen compiles and walks every cell, and writes one as
+    # ``app._unparsable_cell`` (its code kept verbatim in a string) only when
+    # that raises SyntaxError. Code nested too deeply for Python's compiler
+    # (``1+1+...`` a few hundred terms deep) raises RecursionError instead and
+    # fails the whole file, so no later save could land. Such cells are
+    # written as unparsable cells too, exactly as marimo writes one: a
+    # stand-in that is a syntax error goes through codegen, then its block
+    # is replaced by the real code's. parse() reads the code back unchanged.
+    from marimo._ast.codegen import generate_unparsable_cell
+
+    stand_ins: dict[str, CellState] = {}
+    safe: list[CellState] = []
+    for cell in cells:
+        if _analysable(cell.code):
+            safe.append(cell)
+            continue
+        token = f"$bridge stand-in {secrets.token_hex(8)}$"  # not Python: unparsable
+        stand_ins[token] = cell
+        safe.append(dataclasses.replace(cell, code=token))
+    text = _render(safe, template)
+    for token, cell in stand_ins.items():
+        name, config = cell.name or DEFAULT_NAME, _cell_config(cell)
+        block = generate_unparsable_cell(token, name, config)
+        if text.count(block) != 1:
+            raise ValueError(f"cell {cell.id} could not be written: its code is too complex")
+        text = text.replace(block, generate_unparsable_cell(cell.code, name, config))
+    return text
+
+
+def _render(cells: list[CellState], template: Any | None) -> str:
     from marimo._internal.converters import MarimoConvert
     from marimo._internal.schemas import serialization as ser
 
@@ -68,13 +119,37 @@ def render(cells: list[CellState], template: Any | None) -> str:
         (ser.SetupCell if c.id == SETUP_ID else ser.CellDef)(
             code=c.code,
             name=SETUP_ID if c.id == SETUP_ID else (c.name or DEFAULT_NAME),
-            options={k: v for k, v in c.config.items() if v is not None and v is not False},
+            options=_options(c),
         )
         for c in cells
     ]
     base = template if template is not None else ser.EMPTY_NOTEBOOK_SERIALIZATION
     ir = dataclasses.replace(base, cells=defs, violations=[], valid=True)
     return str(MarimoConvert.from_ir(ir).to_py())
+
+
+def _options(cell: CellState) -> dict[str, Any]:
+    return {k: v for k, v in cell.config.items() if v is not None and v is not False}
+
+
+def _cell_config(cell: CellState) -> Any:
+    from marimo._ast.cell import CellConfig
+
+    return CellConfig.from_dict(_options(cell))
+
+
+def _analysable(code: str) -> bool:
+    """False when marimo's codegen fails on ``code`` for its depth alone."""
+    from marimo._ast.compiler import compile_cell
+    from marimo._internal.ids import CellId_t
+
+    try:
+        compile_cell(code, cell_id=CellId_t("stand-in"))
+    except (RecursionError, MemoryError):
+        return False
+    except Exception:
+        return True  # a syntax error, or anything else: codegen's own path
+    return True
 
 
 def _is_setup(cell: Any) -> bool:

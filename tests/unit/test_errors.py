@@ -56,6 +56,21 @@ def test_every_marimo_error_type_has_a_clear_message() -> None:
         assert fragment in described.evalue, kind
 
 
+def test_a_cell_marimo_could_not_compile_names_the_compilers_error() -> None:
+    # marimo sends code nested too deeply for Python's compiler as an
+    # "unknown" error holding the compiler's traceback.
+    trace = (
+        "Traceback (most recent call last):\n"
+        '  File "compiler.py", line 53, in ast_compile\n'
+        "RecursionError: maximum recursion depth exceeded during ast construction\n"
+    )
+    described = describe({"type": "unknown", "msg": trace}, lambda c: c)
+    assert described.ename == "RecursionError"
+    assert described.evalue == "maximum recursion depth exceeded during ast construction"
+    memory = describe({"type": "unknown", "msg": "Traceback (...):\nMemoryError\n"}, str)
+    assert memory.ename == "MemoryError"
+
+
 def test_mo_stop_is_not_a_failure() -> None:
     assert is_stop({"type": "ancestor-stopped"})
     assert not is_stop({"type": "exception"})

@@ -61,6 +61,20 @@ def test_vegalite_v5_and_v6() -> None:
     assert data6["application/vnd.vegalite.v5+json"] == spec  # what JupyterLab renders
 
 
+def test_vegalite_v6_offered_as_v5_names_the_v5_schema() -> None:
+    # altair 6 makes v6 specs; JupyterLab 4 bundles vega-lite 5 and renders v5.
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json", "mark": "bar"}
+    data, _ = to_bundle("application/vnd.vegalite.v6+json", json.dumps(spec))
+    assert data["application/vnd.vegalite.v6+json"] == spec  # untouched
+    as_v5 = data["application/vnd.vegalite.v5+json"]
+    assert as_v5 == {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "bar"}
+    # A spec without a vega-lite $schema is offered as it is.
+    bare = {"mark": "point"}
+    assert to_bundle("application/vnd.vegalite.v6+json", bare)[0][
+        "application/vnd.vegalite.v5+json"
+    ] == bare
+
+
 def test_marimo_mimebundle_string_and_dict_forms() -> None:
     body = base64.b64encode(b"png-bytes").decode()
     bundle = {
@@ -86,6 +100,29 @@ def test_marimo_ui_element_gets_readable_fallback() -> None:
     assert "marimo slider" in data["text/plain"]
     assert "Size" in data["text/plain"] and "value=5" in data["text/plain"]
     assert "<marimo-" not in data["text/html"]  # nothing that renders as an empty box
+
+
+def test_marimo_ui_element_label_as_marimo_writes_it() -> None:
+    # mo.ui.slider(1, 10, value=3, label="speed").text (marimo 0.25): the label
+    # is a JSON string of rendered markdown, HTML-escaped in the attribute.
+    markup = (
+        "<marimo-ui-element object-id='3aa3' random-id='3aa3'><marimo-slider "
+        "data-initial-value='3' data-label='&quot;&#92;u003cspan class=&#92;&quot;markdown "
+        "prose dark:prose-invert contents&#92;&quot;&#92;u003e&#92;u003cspan class=&#92;&quot;"
+        "paragraph&#92;&quot;&#92;u003espeed&#92;u003c/span&#92;u003e&#92;u003c/span&#92;u003e"
+        "&quot;' data-start='1' data-stop='10' data-steps='[]' "
+        "data-orientation='&quot;horizontal&quot;'></marimo-slider></marimo-ui-element>"
+    )
+    data, _ = to_bundle("text/html", markup)
+    assert data["text/plain"] == "[marimo slider, label='speed', value=3]"
+    dropdown = (
+        "<marimo-dropdown data-initial-value='[&quot;b&quot;]' "
+        "data-label='&quot;Pick &amp;amp; go&quot;'></marimo-dropdown>"
+    )
+    data, _ = to_bundle("text/html", dropdown)
+    assert data["text/plain"] == "[marimo dropdown, label='Pick & go', value=[\"b\"]]"
+    unlabeled = "<marimo-slider data-initial-value='1' data-label='null'></marimo-slider>"
+    assert to_bundle("text/html", unlabeled)[0]["text/plain"] == "[marimo slider, value=1]"
 
 
 def test_unknown_mime_says_so() -> None:

@@ -70,6 +70,27 @@ def test_render_round_trips_header_app_options_names_and_configs() -> None:
     assert "y = x + 2" in text
 
 
+def test_a_twin_without_cells_reads_back_with_its_header_and_options() -> None:
+    # marimo reads its own file for an app with no cells with violations; the
+    # kernel writes one when the last cell is deleted or before the first runs.
+    empty = pyfile.render([], pyfile.parse(NOTEBOOK, ids()).ir)
+    twin = pyfile.parse(empty, ids())
+    assert twin.cells == []
+    assert pyfile.render([CellState("c1", "x = 1")], twin.ir).startswith(NOTEBOOK[:40])
+    assert pyfile.parse(pyfile.render([], None), ids()).cells == []
+    with pytest.raises(pyfile.NotMarimoNotebook):  # anything more is not ours to rewrite
+        pyfile.parse(empty.replace("\n\n\nif __name__", "\nprint(1)\n\nif __name__"), ids())
+
+
+def test_too_deeply_nested_code_is_written_as_an_unparsable_cell() -> None:
+    # marimo's codegen fails on it (RecursionError); the twin must still save.
+    deep = "deep = " + "+".join(["1"] * 600)
+    cells = [CellState("a", "x = 1"), CellState("b", deep, "named"), CellState("c", "y = x")]
+    text = pyfile.render(cells, None)
+    assert "app._unparsable_cell(" in text
+    assert [c.code for c in pyfile.parse(text, ids()).cells] == ["x = 1", deep, "y = x"]
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -1,0 +1,156 @@
+"""What one marimo cell shows now, and the bundles its displays carry.
+
+A cell run with a ``cellId`` keeps two displays (console and value) that
+every later run updates in place; this is the state behind them: console
+text (capped, with a note of what was cut), the value or the error, the
+figures a cell showed with ``plt.show()``, and whether it is stale.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.runtime.messages import CellOutput
+from bridge.translate import errors as error_text
+from bridge.translate.mime import to_bundle
+from bridge.translate.traceback import RED, RESET, traceback_lines
+
+TRACEBACK_MIME = "application/vnd.marimo+traceback"
+# Console text a cell keeps for its display; older text is cut, and the
+# console says how much.
+CONSOLE_LIMIT = 1_000_000
+# Figures (``plt.show()``, the media channel) a cell keeps for its display.
+MEDIA_LIMIT = 20
+
+Bundle = tuple[dict[str, Any], dict[str, Any]]
+Label = Any  # Callable[[str], str]: a cell id -> "Cell In[3]"
+
+
+@dataclass
+class CellView:
+    console: list[str] = field(default_factory=list)
+    console_size: int = 0
+    # Characters cut from the head of the console since it was last cleared.
+    console_cut: int = 0
+    # When the console display was last updated (time.monotonic()).
+    console_sent_at: float = 0.0
+    value: Bundle | None = None
+    media: list[Bundle] = field(default_factory=list)
+    errors: list[dict[str, Any]] | None = None
+    traceback: list[str] | None = None
+    console_display: str | None = None
+    value_display: str | None = None
+    # What the displays show now: an update that changes nothing is not sent.
+    console_sent: dict[str, Any] | None = None
+    value_sent: dict[str, Any] | None = None
+    # An error output from the cell's own request sits in the cell and can't
+    # be updated: later runs say that it is from an earlier run.
+    error_output_shown: bool = False
+    dirty: bool = False
+    # The request whose execute_result shows the value (id-less cells).
+    value_request: str | None = None
+    # Lazy mode: why the cell's output is out of date, while it is.
+    stale: str | None = None
+
+    # -- changes -----------------------------------------------------------
+    def clear_console(self) -> None:
+        """A new run of the cell starts (marimo clears its console)."""
+        self.console.clear()
+        self.console_size = 0
+        self.console_cut = 0
+        self.media.clear()
+
+    def set_output(self, output: CellOutput) -> None:
+        if output.channel == "marimo-error":
+            self.errors = output.errors()
+            self.value = None
+        else:
+            self.errors = None
+            self.traceback = None
+            self.value = to_bundle(output.mimetype, output.data)
+
+    def append_console(self, item: CellOutput, label: Label) -> None:
+        if item.mimetype == TRACEBACK_MIME:
+            self.traceback = traceback_lines(str(item.data), label)
+        elif item.channel == "media":
+            bundle = to_bundle(item.mimetype, item.data)
+            if bundle is not None:
+                self.media.append(bundle)
+                del self.media[:-MEDIA_LIMIT]
+        elif item.channel in ("stdout", "stderr"):
+            self._append_text(str(item.data or ""))
+
+    def _append_text(self, text: str) -> None:
+        self.console.append(text)
+        self.console_size += len(text)
+        while self.console_size > CONSOLE_LIMIT:
+            excess = self.console_size - CONSOLE_LIMIT
+            head = self.console[0]
+            if excess >= len(head):
+                self.console.pop(0)
+                cut = len(head)
+            else:  # one flood batch can be larger than the limit: keep its tail
+                self.console[0] = head[excess:]
+                cut = excess
+            self.console_size -= cut
+            self.console_cut += cut
+
+    # -- what the displays show ----------------------------------------------
+    def console_bundle(self, own: bool) -> dict[str, Any]:
+        text = "".join(self.console)
+        if self.console_cut:
+            text = f"… {mb(self.console_cut)} of earlier output not shown\n" + text
+        if self.stale:
+            text = self.stale + text
+        if self.error_output_shown and not own:
+            text = "(re-ran since: the error output below is from an earlier run)\n" + text
+        return {"text/plain": text}
+
+    def value_bundle(self, own: bool, label: Label) -> dict[str, Any]:
+        value: dict[str, Any] = {"text/plain": ""}
+        if self.errors:
+            # The request's own error output shows it; don't show it twice.
+            if not own:
+                value = {"text/plain": "\n".join(self.error_lines(label))}
+        elif self.value is not None:
+            value = self.value[0]
+        if not self.media:
+            return value
+        if len(self.media) == 1 and value == {"text/plain": ""}:
+            return self.media[0][0]
+        return _combined([m[0] for m in self.media] + [value])
+
+    def error_lines(self, label: Label) -> list[str]:
+        errors = self.errors or []
+        if self.traceback and any(e.get("type") == "exception" for e in errors):
+            return self.traceback
+        described = [error_text.describe(e, label) for e in errors]
+        return [f"{RED}{d.ename}{RESET}: {d.evalue}" for d in described]
+
+
+def _combined(bundles: list[dict[str, Any]]) -> dict[str, Any]:
+    """One bundle showing several: figures first, then the value (HTML)."""
+    parts, texts = [], []
+    for data in bundles:
+        if data == {"text/plain": ""}:
+            continue
+        texts.append(str(data.get("text/plain", "")))
+        if "text/html" in data:
+            parts.append(str(data["text/html"]))
+        elif "image/svg+xml" in data:
+            parts.append(str(data["image/svg+xml"]))
+        elif any(k.startswith("image/") for k in data):
+            mime = next(k for k in data if k.startswith("image/"))
+            raw = data[mime]
+            encoded = raw if isinstance(raw, str) else base64.b64encode(raw).decode()
+            parts.append(f'<img src="data:{mime};base64,{encoded}"/>')
+        else:
+            parts.append(f"<pre>{html.escape(texts[-1])}</pre>")
+    return {"text/html": "\n".join(parts), "text/plain": "\n".join(t for t in texts if t)}
+
+
+def mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
