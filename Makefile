@@ -35,6 +35,7 @@ lint:
 bench:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_execute.py
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_twin.py
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_scenarios.py
 
 # The fault scenarios (README, "Faults"), the long floods and the soak included;
 # prints a table and fails on any failure or lost data.

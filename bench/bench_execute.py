@@ -6,7 +6,7 @@ Both sides re-run one registered cell (``x_bench = 1``) N times:
 * bridge: execute_request with a cellId through jupyter_client, timed until
   the reply and the idle status have both arrived;
 * ipykernel's python3 kernel, same request, for the protocol's own cost.
-Prints a table and writes bench/results.json.
+Prints a table and merges its rows into bench/results.json.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from floor import Floor
 
 N = int(os.environ.get("BENCH_N", "300"))
 WARMUP = 20
@@ -33,56 +36,12 @@ def summarize(samples: list[float]) -> dict[str, float]:
 
 
 def floor() -> list[float]:
-    import msgspec
-    from marimo._internal.commands import (
-        CreateNotebookCommand,
-        ExecuteCellsCommand,
-        UpdateUIElementCommand,
-    )
-    from marimo._internal.ids import CellId_t
-    from marimo._internal.ipc import QueueManager
-
-    from bridge.runtime import launch_config
-
-    queues, info = QueueManager.create()
-    config = launch_config.user_config()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "marimo._ipc.launch_kernel"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert proc.stdin and proc.stdout
-    proc.stdin.write(launch_config.kernel_args(info, config, None))
-    proc.stdin.close()
-    proc.stdout.readline()
-
-    def wait_completed() -> None:
-        while True:
-            raw = queues.stream_queue.get(timeout=30)
-            if msgspec.json.decode(raw).get("op") == "completed-run":
-                return
-
-    queues.control_queue.put(
-        CreateNotebookCommand(
-            execution_requests=(),
-            cell_ids=(),
-            set_ui_element_value_request=UpdateUIElementCommand(object_ids=[], values=[]),
-            auto_run=False,
-        )
-    )
-    wait_completed()
-    samples = []
-    for i in range(N + WARMUP):
-        start = time.perf_counter()
-        queues.control_queue.put(
-            ExecuteCellsCommand(cell_ids=[CellId_t("bench")], codes=["x_bench = 1"])
-        )
-        wait_completed()
-        if i >= WARMUP:
-            samples.append(time.perf_counter() - start)
-    proc.terminate()
-    proc.wait()
-    queues.close_queues()
+    with Floor() as runtime:
+        samples = []
+        for i in range(N + WARMUP):
+            elapsed = runtime.run([("bench", "x_bench = 1")])
+            if i >= WARMUP:
+                samples.append(elapsed)
     return samples
 
 
@@ -131,7 +90,9 @@ def main() -> int:
         print(f"{name:<36} {row['median_ms']:>10.2f} {row['p90_ms']:>10.2f} "
               f"{row['median_ms'] - base:>+11.2f}")
     out = Path(__file__).parent / "results.json"
-    out.write_text(json.dumps({"trivial_execute": rows}, indent=2) + "\n")
+    results = json.loads(out.read_text()) if out.exists() else {}
+    results["trivial_execute"] = rows
+    out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten: {out}")
     return 0
 

@@ -72,11 +72,13 @@ class RuntimeHostMixin:
 
         def start() -> None:
             try:
+                client.spawn()  # first: the child imports marimo meanwhile
                 if known is None:
                     self._load_twin()
                 assert self._twin.document is not None
                 client.start([(c.id, c.code) for c in self._twin.document.states()])
             except BaseException as exc:  # reported to the request that waits
+                client.stop(timeout=0.5)  # no half-started child left behind
                 future.set_exception(exc)
             else:
                 self._mode = on_cell_change(client.config)

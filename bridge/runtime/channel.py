@@ -30,20 +30,24 @@ PORTS = {"control": 1, "ui_element": 2, "completion": 3, "input": 4, "stream": 5
 _MAX_PATH = 100
 
 
-def create() -> tuple[Any, Any, Path, str]:
-    """Host side: (QueueManager, ConnectionInfo, private folder, ipc prefix)."""
+def reserve() -> tuple[Path, str]:
+    """Host side, first: the private folder and the ipc prefix in it."""
+    folder = Path(tempfile.mkdtemp(prefix="marimo-bridge-"))
+    if len(str(folder)) + 8 > _MAX_PATH:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(prefix="marimo-bridge-", dir="/tmp"))
+    os.chmod(folder, 0o700)  # mkdtemp's mode already; said out loud
+    return folder, f"ipc://{folder}/ch"
+
+
+def bind(prefix: str) -> tuple[Any, Any]:
+    """Host side, then: (QueueManager, ConnectionInfo) bound under ``prefix``."""
     import zmq
     from marimo._internal.ipc import QueueManager
     from marimo._ipc.connection import Channel, Connection
     from marimo._ipc.types import ConnectionInfo
     from marimo._messaging.types import KernelMessage
 
-    folder = Path(tempfile.mkdtemp(prefix="marimo-bridge-"))
-    if len(str(folder)) + 8 > _MAX_PATH:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder = Path(tempfile.mkdtemp(prefix="marimo-bridge-", dir="/tmp"))
-    os.chmod(folder, 0o700)  # mkdtemp's mode already; said out loud
-    prefix = f"ipc://{folder}/ch"
     context = zmq.Context()
     conn = Connection(
         context=context,
@@ -57,7 +61,7 @@ def create() -> tuple[Any, Any, Path, str]:
     for name, port in PORTS.items():
         getattr(conn, name).socket.bind(f"{prefix}:{port}")
     info = ConnectionInfo(win32_interrupt=None, **PORTS)
-    return QueueManager(conn=conn), info, folder, prefix
+    return QueueManager(conn=conn), info
 
 
 def use_prefix(prefix: str) -> None:

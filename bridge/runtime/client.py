@@ -76,6 +76,7 @@ class RuntimeClient:
         self._reader: threading.Thread | None = None
         self._stopping = False
         self._channel_dir: Path | None = None
+        self._prefix = ""
         # The stream socket's fd while the loop watches it.
         self._stream_fd: int | None = None
         self._received = 0  # messages read on the loop
@@ -84,28 +85,46 @@ class RuntimeClient:
         self.config: dict[str, Any] = {}
 
     # -- lifecycle -------------------------------------------------------
+    def spawn(self) -> None:
+        """Start the runtime's process now (runs off-loop).
+
+        The child spends most of its start importing marimo; it reads its
+        launch arguments only after that, so the bridge's own slow parts
+        (reading the marimo config, the twin) overlap with it.
+        """
+        self._channel_dir, self._prefix = channel.reserve()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge.runtime.child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=os.getcwd(),
+            env={**os.environ, channel.PREFIX_ENV: self._prefix},
+        )
+
     def start(self, cells: list[tuple[str, str]] | None = None) -> None:
-        """Launch the runtime and block until it is connected (runs off-loop).
+        """Connect to the spawned runtime and block until it is ready (off-loop).
 
         ``cells`` (id, code) are registered without running, as marimo does
         when it opens a notebook: a run instantiates the ancestors it needs.
         """
         import zmq
 
+        if self._proc is None:
+            self.spawn()
+        assert self._proc is not None and self._channel_dir is not None
         self.config = launch_config.user_config(self._notebook_path)
-        self._queues, info, self._channel_dir, prefix = channel.create()
+        # Bound before the child learns where: it connects after reading stdin.
+        self._queues, info = channel.bind(self._prefix)
         for push in (self._queues.conn.control, self._queues.conn.completion):
             push.socket.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "bridge.runtime.child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=os.getcwd(),
-            env={**os.environ, channel.PREFIX_ENV: prefix},
-        )
         assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(launch_config.kernel_args(info, self.config, self._notebook_path))
-        self._proc.stdin.close()
+        try:
+            self._proc.stdin.write(
+                launch_config.kernel_args(info, self.config, self._notebook_path)
+            )
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died: its exit code is reported below
         # While the child starts: take the stream socket from marimo's
         # receiver thread (which would hand each message to our reader
         # through a queue) and read it on the loop.
