@@ -1,12 +1,16 @@
 """Run the example notebooks through the ``marimo`` kernel with nbclient.
 
 Prints each cell's code and outputs, then edits one cell of reactive.ipynb,
-re-runs only that cell, and shows the dependents that updated themselves.
+re-runs only that cell, and shows the dependents that updated themselves,
+and the marimo twin the kernel kept of it (written to a temporary folder).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -33,8 +37,20 @@ def show(nb: nbformat.NotebookNode, title: str) -> None:
 
 
 def main() -> int:
+    folder = Path(tempfile.mkdtemp(prefix="marimo-demo-"))
+    try:
+        return run(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(folder: Path) -> int:
     for name in ("reactive.ipynb", "parameters.ipynb"):
-        nb = nbformat.read(HERE / name, as_version=4)
+        shutil.copy(HERE / name, folder / name)
+        nb = nbformat.read(folder / name, as_version=4)
+        # nbclient names no notebook: tell the kernel where it is, so it
+        # keeps the marimo twin (reactive.py) beside it.
+        os.environ["MARIMO_BRIDGE_NOTEBOOK"] = str(folder / name)
         client = NotebookClient(nb, kernel_name="marimo", timeout=120)
         with client.setup_kernel():
             for index, cell in enumerate(nb.cells):
@@ -46,6 +62,10 @@ def main() -> int:
                 client.execute_cell(nb.cells[edited], edited)
                 show(nb, "after editing the price cell and running only it "
                          "(dependents re-ran and updated in place)")
+        if name == "reactive.ipynb":
+            twin = folder / "reactive.py"
+            print(f"\n=== the marimo twin the kernel kept: {twin.name}\n")
+            print(twin.read_text())
     return 0
 
 
