@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 
 import psutil
 from helpers import collect, execute, runtime_process, wait_gone
@@ -37,11 +36,9 @@ def test_sigint_interrupts_the_cell_and_aborts_the_queue(kernel) -> None:
     sleeper = kc.execute("time.sleep(30)")
     queued = kc.execute("queued_after = 1")
     _interrupt_soon(km.interrupt_kernel)
-    started = time.monotonic()
-    result = collect(kc, sleeper, timeout=20)
+    result = collect(kc, sleeper, timeout=20)  # the 30 s sleep did not run out
     assert result.status == "error"
     assert result.content["ename"] == "KeyboardInterrupt"
-    assert time.monotonic() - started < 20  # a hang guard, not a speed check
     aborted = kc.get_shell_msg(timeout=20)
     assert aborted["parent_header"]["msg_id"] == queued
     assert aborted["content"]["status"] == "aborted"
