@@ -105,3 +105,19 @@ def test_messages_with_a_bad_signature_are_ignored(kernel, tmp_path) -> None:
     finally:
         sock.close(linger=0)
     assert not marker.exists()
+
+
+def test_the_bridge_reads_marimos_stream_itself() -> None:
+    # The private parts of marimo's Connection this bridge relies on: an
+    # upgrade that moves them fails here, not silently in a slower fallback.
+    from bridge.runtime import channel
+
+    folder, prefix = channel.reserve()
+    try:
+        queues, _info = channel.bind(prefix)
+        try:
+            assert channel.stop_receiver(queues.conn), "marimo's receiver thread was not found"
+        finally:
+            queues.close_queues()
+    finally:
+        channel.remove(folder)

@@ -239,7 +239,7 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
                 notices.insert(0, self._loss_notice)
                 self._loss_notice = None
             self._warn(notices, parent)
-        self._twin.save(self._cells.jupyter_ids())
+        self._twin.save(self._cells.jupyter_ids)
 
         ident = self._get_shell_context_var(self._shell_parent_ident)
         self._stdin_asker = (parent, ident) if allow_stdin else None

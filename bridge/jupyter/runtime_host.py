@@ -145,7 +145,7 @@ class RuntimeHostMixin:
                         self._io_loop.add_callback(self._on_input_prompt, note.cell_id, item)
             self._correlator.feed(note)
         if changed:
-            self._twin.save(self._cells.jupyter_ids())
+            self._twin.save(self._cells.jupyter_ids)
 
     def _apply_transaction(self, transaction: dict[str, Any]) -> bool:
         """A document change the runtime made (code mode); True if applied."""

@@ -145,7 +145,3 @@ class CellRegistry:
         if cell is None:
             return "the scratchpad" if marimo_id == "__scratch__" else f"Cell {marimo_id}"
         return f"Cell {cell.label}" if cell.label else f"Cell {marimo_id}"
-
-    def clear(self) -> None:
-        self._by_marimo.clear()
-        self._by_jupyter.clear()

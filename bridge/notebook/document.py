@@ -108,13 +108,6 @@ class Document:
             return False
         return self._apply((DeleteCell(cell_id=cid),), "host")
 
-    def reorder(self, cell_ids: list[str]) -> bool:
-        from marimo._messaging.notebook import ReorderCells
-
-        if cell_ids == self.ids:
-            return False
-        return self._apply((ReorderCells(cell_ids=tuple(map(_cell_id, cell_ids))),), "host")
-
     # -- changes from the runtime -----------------------------------------
     def apply_runtime(self, transaction: dict[str, Any]) -> list[Change]:
         """Apply a runtime transaction; what it did to cells, for the registry.

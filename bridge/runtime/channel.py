@@ -11,7 +11,8 @@ so messages, codecs and queues stay exactly marimo's; only the endpoints
 differ. marimo's runtime side connects each channel to ``f"{ADDR}:{port}"``:
 the runtime launcher (``bridge.runtime.child``) sets ``ADDR`` to this
 folder's ``ipc://`` prefix, which turns each port number into a socket file
-name. tests/test_private_channel.py fails if an upgrade changes either.
+name. ``stop_receiver`` also reaches into ``Connection`` (see there).
+tests/test_private_channel.py fails if an upgrade changes any of these.
 """
 
 from __future__ import annotations
@@ -62,6 +63,26 @@ def bind(prefix: str) -> tuple[Any, Any]:
         getattr(conn, name).socket.bind(f"{prefix}:{port}")
     info = ConnectionInfo(win32_interrupt=None, **PORTS)
     return QueueManager(conn=conn), info
+
+
+def stop_receiver(conn: Any) -> bool:
+    """Stop marimo's receiver thread, if this marimo has the one we know.
+
+    ``Connection`` starts a thread that moves each stream message into a
+    queue; the bridge reads the stream socket on its own event loop instead
+    (no thread hand-off per notification). Its private attributes are read
+    defensively: False means "keep marimo's thread", and the client falls
+    back to reading that queue.
+    """
+    stop, thread = getattr(conn, "_stop_event", None), getattr(conn, "_receiver_thread", None)
+    channel = conn.stream
+    if stop is None or thread is None or getattr(channel, "decoder", None) is None:
+        return False
+    if not hasattr(channel, "socket") or not hasattr(channel, "queue"):
+        return False
+    stop.set()
+    thread.join()  # it polls every 100 ms
+    return True
 
 
 def use_prefix(prefix: str) -> None:

@@ -128,7 +128,7 @@ class RuntimeClient:
         # While the child starts: take the stream socket from marimo's
         # receiver thread (which would hand each message to our reader
         # through a queue) and read it on the loop.
-        self._on_loop = self._loop is not None and _stop_receiver(self._queues.conn)
+        self._on_loop = self._loop is not None and channel.stop_receiver(self._queues.conn)
         ready = self._proc.stdout.readline()
         if ready.strip() != b"KERNEL_READY":
             code = self._proc.wait()
@@ -378,15 +378,3 @@ class RuntimeClient:
         if not self._stopping:
             self._on_exit(self.returncode)
 
-
-def _stop_receiver(conn: Any) -> bool:
-    """Stop marimo's receiver thread, if this marimo has the one we know."""
-    stop, thread = getattr(conn, "_stop_event", None), getattr(conn, "_receiver_thread", None)
-    channel = conn.stream
-    if stop is None or thread is None or getattr(channel, "decoder", None) is None:
-        return False
-    if not hasattr(channel, "socket") or not hasattr(channel, "queue"):
-        return False
-    stop.set()
-    thread.join()  # it polls every 100 ms
-    return True

@@ -8,7 +8,6 @@ it will not touch, a failed save) waits in ``notices()`` for the next request.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -97,13 +96,17 @@ class TwinKeeper:
                 self.bindings[jupyter_id] = cell_id
 
     # -- changes -----------------------------------------------------------
-    def save(self, jupyter_ids: dict[str, str]) -> None:
-        """Hand the document's current state to the writer, if it changed."""
+    def save(self, jupyter_ids: Callable[[], dict[str, str]]) -> None:
+        """Hand the document's current state to the writer, if it changed.
+
+        Called on every request: the snapshot (and ``jupyter_ids()``, cell
+        id -> Jupyter id) is built only when there is something to save.
+        """
         if self.writer is None or self.document is None:
             return
         if self.document.version == self.writer.saved_version:
             return
-        self.writer.submit(Snapshot(self.document.version, self.document.states(), jupyter_ids))
+        self.writer.submit(Snapshot(self.document.version, self.document.states(), jupyter_ids()))
 
     def notices(self, first_visible: bool) -> list[str]:
         """What to tell the user in this request's output."""
@@ -124,6 +127,3 @@ class TwinKeeper:
         if self.writer is not None:
             self.writer.close(timeout)
 
-
-def from_kernel_env(connection_file: str | None) -> TwinKeeper:
-    return TwinKeeper(os.environ, connection_file)
