@@ -4,7 +4,8 @@ Both sides re-run one registered cell (``x_bench = 1``) N times:
 * floor: ExecuteCellsCommand on marimo's IPC control queue, timed until its
   ``completed-run`` arrives on the stream queue;
 * bridge: execute_request with a cellId through jupyter_client, timed until
-  the reply and the idle status have both arrived;
+  the reply and the idle status have both arrived, both sockets read as
+  messages arrive (frontend.py);
 * ipykernel's python3 kernel, same request, for the protocol's own cost.
 Prints a table and merges its rows into bench/results.json.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from floor import Floor
+from frontend import execute
 
 N = int(os.environ.get("BENCH_N", "300"))
 WARMUP = 20
@@ -52,24 +54,12 @@ def jupyter(kernel_name: str) -> list[float]:
     samples = []
     try:
         for i in range(N + WARMUP):
-            msg = kc.session.msg(
-                "execute_request",
-                {"code": "x_bench = 1", "silent": False, "store_history": True,
-                 "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-            )
-            msg["metadata"]["cellId"] = "bench"
             start = time.perf_counter()
-            kc.shell_channel.send(msg)
-            msg_id = msg["header"]["msg_id"]
-            while kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != msg_id:
-                pass
-            while True:
-                m = kc.get_iopub_msg(timeout=30)
-                if (m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "status"
-                        and m["content"]["execution_state"] == "idle"):
-                    break
+            answer = execute(kc, "x_bench = 1", cell_id="bench", timeout=30)
+            elapsed = time.perf_counter() - start
+            assert answer.status == "ok", answer.reply
             if i >= WARMUP:
-                samples.append(time.perf_counter() - start)
+                samples.append(elapsed)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

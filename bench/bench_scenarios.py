@@ -50,7 +50,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 import psutil  # noqa: E402
 from floor import Floor  # noqa: E402
-from helpers import collect, execute, runtime_process, send_execute  # noqa: E402
+from frontend import execute, send_execute, wait  # noqa: E402
+from helpers import runtime_process  # noqa: E402
 from jupyter_client.manager import KernelManager, start_new_kernel  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
@@ -92,22 +93,22 @@ class Jupyter:
     def register(self, cells: list[tuple[str, str]]) -> None:
         for cell_id, code in cells:
             result = execute(self.kc, code, cell_id=cell_id, timeout=TIMEOUT)
-            assert result.status == "ok", result.content
+            assert result.status == "ok", result.reply
 
     def run_one(self, cell_id: str | None, code: str) -> float:
         start = time.perf_counter()
         result = execute(self.kc, code, cell_id=cell_id, timeout=TIMEOUT)
         elapsed = time.perf_counter() - start
-        assert result.status == "ok", result.content
+        assert result.status == "ok", result.reply
         return elapsed
 
     def run_all(self, cells: list[tuple[str, str]]) -> float:
         """Every request sent at once, then every reply and idle."""
         start = time.perf_counter()
         sent = [send_execute(self.kc, code, cell_id) for cell_id, code in cells]
-        results = [collect(self.kc, msg_id, timeout=TIMEOUT) for msg_id in sent]
+        results = wait(self.kc, sent, timeout=TIMEOUT)
         elapsed = time.perf_counter() - start
-        assert all(r.status == "ok" for r in results), [r.content for r in results]
+        assert all(r.status == "ok" for r in results), [r.reply for r in results]
         return elapsed
 
     def close(self) -> None:

@@ -4,14 +4,23 @@
   its own and passes each to the main thread over an inproc socket (and each
   reply back), for subshells; the bridge offers none (kernel_info lists no
   "kernel subshells"), so the shell socket is served on the main loop.
+* No IOPub thread: IOPub is sent from the kernel's loop (see iopub.py).
+* No log records built for debug lines that no handler shows.
+* Headers packed by msgspec (see session.py).
 * No round trip per flush of the bridge's own stdout/stderr (see
   ``LazyFlushOutStream``).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import zmq
 from ipykernel.iostream import OutStream
 from ipykernel.kernelapp import IPKernelApp
+
+from bridge.jupyter.iopub import LoopIOPub
+from bridge.jupyter.session import KernelSession
 
 
 class LazyFlushOutStream(OutStream):
@@ -34,6 +43,29 @@ class LazyFlushOutStream(OutStream):
 
 
 class MarimoKernelApp(IPKernelApp):
+    def _session_default(self) -> KernelSession:
+        return KernelSession(parent=self)
+
+    def initialize(self, argv: Any = None) -> None:
+        super().initialize(argv)
+        # traitlets leaves the logger at DEBUG and filters in its handlers, so
+        # ipykernel's four log.debug calls per request each build a record
+        # that is thrown away. At the lowest level a handler takes, a call
+        # below it returns at once.
+        levels = [h.level for h in self.log.handlers]
+        if levels and min(levels) > self.log.level:
+            self.log.setLevel(min(levels))
+
+    def init_iopub(self, context: Any) -> None:
+        # ipykernel's, with LoopIOPub for its IOPubThread.
+        self.iopub_socket = context.socket(zmq.XPUB)
+        self.iopub_socket.linger = 1000
+        self._apply_curve_server_options(self.iopub_socket)
+        self.iopub_port = self._bind_socket(self.iopub_socket, self.iopub_port)
+        self.configure_tornado_logger()
+        self.iopub_thread = LoopIOPub(self.iopub_socket, session=self.session)
+        self.iopub_socket = self.iopub_thread.background_socket
+
     def init_sockets(self) -> None:
         super().init_sockets()
         thread = self.shell_channel_thread

@@ -76,10 +76,12 @@ class IntrospectionMixin(_Base):
         )
 
     # -- hooks for the kernel --------------------------------------------
-    def _record_history(self, code: str, *, silent: bool, store_history: bool) -> None:
-        """Called by do_execute: the request's code is history if it counts."""
+    def _record_history(
+        self, code: str, execution_count: int, silent: bool, store_history: bool
+    ) -> None:
+        """Called as a request is planned: its code is history if it counts."""
         if store_history and not silent:
-            self._history.record(self.execution_count, code)
+            self._history.record(execution_count, code)
 
     def _completion_arrived(self, result: CompletionResult) -> None:
         """A completion-result from the runtime, on the event loop."""

@@ -20,6 +20,7 @@ from ipykernel.kernelbase import Kernel
 from tornado import ioloop
 
 from bridge import __version__
+from bridge.jupyter.early_start import EarlyStartMixin, Planned
 from bridge.jupyter.introspection import IntrospectionMixin
 from bridge.jupyter.outputs import RUN_STALE, CellView, OutputRouter, RequestContext
 from bridge.jupyter.protocol import ProtocolMixin
@@ -45,7 +46,7 @@ def without_frontend_magics(code: str) -> str:
     return _FRONTEND_MAGIC.sub(r"\1pass", code)
 
 
-class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
+class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
     implementation = "marimo-bridge"
     implementation_version = __version__
     language_info = {
@@ -60,9 +61,9 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # ipykernel sleeps 0.5 ms before each execute_reply so that IOPub
-        # messages get out first; do_execute ends with _iopub_sent instead,
-        # which waits exactly until the IOPub thread has sent them.
+        # ipykernel sleeps 0.5 ms before each execute_reply so that its IOPub
+        # thread sends the outputs first; here IOPub is sent on this loop
+        # (iopub.py), before the reply, so there is nothing to wait for.
         self._execute_sleep = 0.0
         self._io_loop = ioloop.IOLoop.current()
         self._loop_thread = threading.get_ident()
@@ -85,6 +86,9 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
         # Known once the runtime's config is read (off the kernel_info path).
         self._mode = None
         self._stop_aborting: asyncio.Future[None] | None = None
+        self._started = None
+        self._held = None
+        self._last_parent = None
         # Started now, awaited by the first request: kernel_info_reply must not
         # wait for marimo's import.
         self._start_runtime()
@@ -122,6 +126,50 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
         cell_meta: dict[str, Any] | None = None,
         cell_id: object = None,
     ) -> dict[str, Any]:
+        parent = self.get_parent("shell")
+        planned = self._take_started(parent["header"]["msg_id"])
+        if planned is None:
+            # Before anything is recorded or sent: a refused request changes nothing.
+            problem = refused(code, cell_meta, cell_id)
+            if problem is not None:
+                self._run_all.started(parent["header"]["msg_id"])
+                self._stop_queue = True  # the request's own failure, as a failed cell
+                return self._error_reply(problem.ename, problem.evalue, silent, parent)
+            try:
+                runtime = await self._ensure_runtime()
+            except Exception as exc:
+                self._run_all.started(parent["header"]["msg_id"])
+                self._record_history(code, self.execution_count, silent, store_history)
+                self._runtime_ready = None
+                self._correlator.lose_all("the marimo runtime could not start")
+                return self._error_reply(
+                    "RuntimeStartError",
+                    f"the marimo runtime could not start: {exc}",
+                    silent,
+                    parent,
+                )
+            planned = self._plan(
+                runtime, parent, code, silent, store_history, cell_meta, cell_id,
+                self.execution_count,
+            )
+        return await self._carry_out(planned, allow_stdin)
+
+    def _plan(
+        self,
+        runtime: RuntimeClient,
+        parent: dict[str, Any],
+        code: str,
+        silent: bool,
+        store_history: bool,
+        cell_meta: dict[str, Any] | None,
+        cell_id: object,
+        execution_count: int,
+    ) -> Planned:
+        """Record the request and send its commands to the runtime.
+
+        Sends nothing on IOPub: this may run before ipykernel has published
+        busy and execute_input (early_start.py).
+        """
         from marimo._internal.commands import (
             DeleteCellCommand,
             ExecuteCellsCommand,
@@ -130,28 +178,9 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
         )
         from marimo._internal.ids import CellId_t
 
-        parent = self.get_parent("shell")
         msg_id = parent["header"]["msg_id"]
         self._run_all.started(msg_id)
-        # Before anything is recorded or sent: a refused request changes nothing.
-        problem = refused(code, cell_meta, cell_id)
-        if problem is not None:
-            self._stop_queue = True  # the request's own failure, as a failed cell
-            reply = self._error_reply(problem.ename, problem.evalue, silent, parent)
-            await self._iopub_sent()
-            return reply
-        self._record_history(code, silent=silent, store_history=store_history)
-        try:
-            runtime = await self._ensure_runtime()
-        except Exception as exc:
-            self._runtime_ready = None
-            self._correlator.lose_all("the marimo runtime could not start")
-            reply = self._error_reply(
-                "RuntimeStartError", f"the marimo runtime could not start: {exc}", silent, parent
-            )
-            await self._iopub_sent()
-            return reply
-
+        self._record_history(code, execution_count, silent, store_history)
         document = self._twin.document
         assert document is not None
         # VS Code tells the notebook's path only in its startup code.
@@ -170,14 +199,14 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
         roots: set[str] = set()
         cell = None
         if not scratch:
-            cell = self._cells.claim(code, jupyter_id, f"In[{self.execution_count}]")
+            cell = self._cells.claim(code, jupyter_id, f"In[{execution_count}]")
             roots.add(cell.marimo_id)
         loop = asyncio.get_running_loop()
         request = RequestRun(msg_id, roots, self._router.publish, loop)
         context = RequestContext(
             parent=parent,
             silent=silent,
-            execution_count=self.execution_count,
+            execution_count=execution_count,
             anchored=jupyter_id is not None,
         )
         if opened:
@@ -226,13 +255,16 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
                 ExecuteCellsCommand(cell_ids=[CellId_t(cell.marimo_id)], codes=[code]),
             )
 
-        # The runtime works on the commands while the placeholders go out: its
-        # notifications are handled on this loop, so none is routed before
-        # begin() (nothing here awaits until request.done).
+        return Planned(request, context, replay)
+
+    async def _carry_out(self, planned: Planned, allow_stdin: bool) -> dict[str, Any]:
+        """Publish the request's placeholders and notices, then wait for its run."""
+        request, context = planned.request, planned.context
+        parent = context.parent
         self._router.begin(request, context)
-        if replay is not None:
-            self._router.replay(replay, request)
-        if not silent:
+        if planned.replay is not None:
+            self._router.replay(planned.replay, request)
+        if not context.silent:
             notices = self._twin.notices(first_visible=self._first_visible)
             self._first_visible = False
             if self._loss_notice is not None:
@@ -240,6 +272,8 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
                 self._loss_notice = None
             self._warn(notices, parent)
         self._twin.save(self._cells.jupyter_ids)
+        # What the runtime sent since an early start, now that it has a place.
+        self._release_held()
 
         ident = self._get_shell_context_var(self._shell_parent_ident)
         self._stdin_asker = (parent, ident) if allow_stdin else None
@@ -252,9 +286,7 @@ class MarimoKernel(ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
         context = self._router.end(request)
         if not context.silent:
             self._warn(self._twin.notices(first_visible=False), parent)
-        reply = self._finish(request, context)
-        await self._iopub_sent()
-        return reply
+        return self._finish(request, context)
 
     def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
         """The view of this request's cell if an earlier run already ran it

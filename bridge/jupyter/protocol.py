@@ -5,8 +5,8 @@ is wrong or slow here:
 
 * every request gets a reply, even a malformed one or one whose handler
   raised (ipykernel logs and sends nothing; the client waits forever);
-* the execute_reply waits exactly until the IOPub thread has sent the
-  request's outputs (ipykernel sleeps 0.5 ms and hopes);
+* no 0.5 ms sleep before the execute_reply: IOPub is sent on the loop
+  (iopub.py), so the request's outputs are on their socket before it;
 * execute_requests that arrive while one runs are noted (Run All, see
   run_all.py), and after an error reply every request already sent is
   aborted, but only when the executed cell itself failed.
@@ -33,7 +33,6 @@ class ProtocolMixin:
     shell_handlers: dict[str, Any]
     control_handlers: dict[str, Any]
     execution_count: int
-    iopub_thread: Any
     shell_channel_thread: Any
     shell_stream: Any
     stop_on_error_timeout: float
@@ -106,36 +105,6 @@ class ProtocolMixin:
             self._refuse(stream, ident, parent, "execute_request", problem)
             return
         await super().execute_request(stream, ident, parent)  # type: ignore[misc]
-
-    async def _iopub_sent(self) -> None:
-        """Wait until the IOPub thread has sent every message handed to it so far.
-
-        The thread runs scheduled callbacks in order, after the sends queued
-        before them: the reply that follows cannot overtake an output.
-        """
-        thread = self.iopub_thread
-        if thread is None:
-            return
-        loop = asyncio.get_running_loop()
-        sent: asyncio.Future[None] = loop.create_future()
-
-        def mark() -> None:
-            if not sent.done():
-                sent.set_result(None)
-
-        def from_iopub_thread() -> None:
-            try:
-                loop.call_soon_threadsafe(mark)
-            except RuntimeError:
-                pass  # the loop closed meanwhile
-
-        # A stopped IOPub thread runs the callback at once (schedule calls it
-        # inline); the timer only covers one that stops with it still queued.
-        timer = loop.call_later(1.0, mark)
-        thread.schedule(from_iopub_thread)
-        await sent
-        timer.cancel()
-
 
     async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
         # Requests that arrive while one runs are waiting: Run All's shape.

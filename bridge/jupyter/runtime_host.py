@@ -54,6 +54,7 @@ class RuntimeHostMixin:
     _loss_notice: str | None
     _mode: str | None
     _loop_thread: int
+    _held: list[Notification | Other] | None
     # From IntrospectionMixin (declared only: a body here would shadow it).
     _completion_arrived: Callable[[CompletionResult], None]
 
@@ -124,6 +125,11 @@ class RuntimeHostMixin:
         # Everything happens on the loop: the client reads the runtime's
         # stream there (or, as a fallback, on a reader thread).
         if threading.get_ident() == self._loop_thread:
+            if self._held is not None:
+                # A request started early has no place for them yet
+                # (early_start.py); it handles them once it has.
+                self._held.extend(notes)
+                return
             self._dispatch(notes)
         else:
             self._io_loop.add_callback(self._dispatch, notes)

@@ -57,8 +57,10 @@ class CellRegistry:
 
     def claim(self, code: str, jupyter_id: str | None, label: str) -> Cell:
         """The cell this request runs in, created if needed, code updated."""
-        defs = defined_names(code)
         cell = self._by_jupyter.get(jupyter_id) if jupyter_id is not None else None
+        # Re-running unchanged code is the common case: its names are known
+        # (parsing a large cell on every run would cost milliseconds).
+        defs = cell.defs if cell is not None and cell.code == code else defined_names(code)
         if cell is None:
             cell = self._match(code, defs, idless=jupyter_id is None)
         if cell is None:

@@ -7,6 +7,7 @@ runtime that adds fields keeps working. Ops we do not route decode to
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -88,27 +89,24 @@ Notification = (
 
 _ROUTED = msgspec.json.Decoder(Notification)
 _OTHER = msgspec.json.Decoder(Other)
-_ROUTED_OPS = (
-    b'"op": "cell-op"',
-    b'"op":"cell-op"',
-    b'"op": "completed-run"',
-    b'"op":"completed-run"',
-    b'"op": "interrupted"',
-    b'"op":"interrupted"',
-    b'"op": "execution"',
-    b'"op":"execution"',
-    b'"op": "notebook-document-transaction"',
-    b'"op":"notebook-document-transaction"',
-    b'"op": "completion-result"',
-    b'"op":"completion-result"',
+_ROUTED_OPS = frozenset(
+    (
+        b"cell-op",
+        b"completed-run",
+        b"interrupted",
+        b"execution",
+        b"notebook-document-transaction",
+        b"completion-result",
+    )
 )
+_OP = re.compile(rb'"op": ?"([a-z-]+)"')
 
 
 def decode(raw: bytes) -> Notification | Other:
     """Decode one stream message; never raises on an unknown op."""
     # The op is the first key marimo writes; peeking at the head of the buffer
     # avoids a ValidationError (and its cost) for every op we do not route.
-    head = raw[:48]
-    if any(tag in head for tag in _ROUTED_OPS):
+    op = _OP.search(raw, 0, 48)
+    if op is not None and op.group(1) in _ROUTED_OPS:
         return _ROUTED.decode(raw)
     return _OTHER.decode(raw)

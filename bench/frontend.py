@@ -1,0 +1,93 @@
+"""A kernel's answers read as a frontend reads them: both sockets, as they arrive.
+
+JupyterLab handles each message as it comes off the websocket, and nbclient
+polls IOPub in a task of its own while it waits for the reply. A client that
+first blocks on the shell reply and only then reads IOPub (jupyter_client's
+blocking helpers used one after the other) would decode every output after
+the reply has come, and time its own decoding instead of the kernel's work.
+The benchmarks wait with ``wait`` for every row, ipykernel's too.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+from jupyter_client.blocking.client import BlockingKernelClient
+
+
+@dataclass
+class Answer:
+    reply: dict[str, Any] | None = None
+    idle: bool = False
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str | None:
+        return None if self.reply is None else self.reply["content"].get("status")
+
+
+def send_execute(kc: BlockingKernelClient, code: str, cell_id: str | None = None) -> str:
+    """One execute_request with JupyterLab's metadata; its msg_id."""
+    msg = kc.session.msg(
+        "execute_request",
+        {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        },
+    )
+    if cell_id is not None:
+        msg["metadata"]["cellId"] = cell_id
+    kc.shell_channel.send(msg)
+    return str(msg["header"]["msg_id"])
+
+
+def wait(kc: BlockingKernelClient, msg_ids: list[str], timeout: float = 600) -> list[Answer]:
+    """Until every request has its reply and its idle status."""
+    answers = {msg_id: Answer() for msg_id in msg_ids}
+    left = len(answers)
+    poller = zmq.Poller()
+    channels = {
+        kc.shell_channel.socket: kc.shell_channel,
+        kc.iopub_channel.socket: kc.iopub_channel,
+    }
+    for socket in channels:
+        poller.register(socket, zmq.POLLIN)
+    deadline = time.monotonic() + timeout
+    while left:
+        ready = poller.poll(max(1, int((deadline - time.monotonic()) * 1000)))
+        if not ready and time.monotonic() >= deadline:
+            raise TimeoutError(f"{left} of {len(answers)} requests unanswered after {timeout} s")
+        for socket, _ in ready:
+            channel = channels[socket]
+            while True:
+                try:
+                    msg = channel.get_msg(timeout=0)
+                except queue.Empty:
+                    break
+                answer = answers.get(msg["parent_header"].get("msg_id"))
+                if answer is None:
+                    continue
+                before = answer.reply is not None and answer.idle
+                if channel is kc.shell_channel:
+                    answer.reply = msg
+                elif msg["msg_type"] == "status":
+                    answer.idle = answer.idle or msg["content"]["execution_state"] == "idle"
+                elif msg["msg_type"] != "execute_input":
+                    answer.outputs.append(msg)
+                if not before and answer.reply is not None and answer.idle:
+                    left -= 1
+    return [answers[msg_id] for msg_id in msg_ids]
+
+
+def execute(
+    kc: BlockingKernelClient, code: str, cell_id: str | None = None, timeout: float = 600
+) -> Answer:
+    return wait(kc, [send_execute(kc, code, cell_id)], timeout)[0]
