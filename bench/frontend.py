@@ -11,12 +11,20 @@ The benchmarks wait with ``wait`` for every row, ipykernel's too.
 from __future__ import annotations
 
 import queue
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
+
+# JupyterLab's request shape, as the tests send it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import send_execute
+
+__all__ = ["Answer", "execute", "send_execute", "wait"]
 
 
 @dataclass
@@ -28,25 +36,6 @@ class Answer:
     @property
     def status(self) -> str | None:
         return None if self.reply is None else self.reply["content"].get("status")
-
-
-def send_execute(kc: BlockingKernelClient, code: str, cell_id: str | None = None) -> str:
-    """One execute_request with JupyterLab's metadata; its msg_id."""
-    msg = kc.session.msg(
-        "execute_request",
-        {
-            "code": code,
-            "silent": False,
-            "store_history": True,
-            "user_expressions": {},
-            "allow_stdin": False,
-            "stop_on_error": True,
-        },
-    )
-    if cell_id is not None:
-        msg["metadata"]["cellId"] = cell_id
-    kc.shell_channel.send(msg)
-    return str(msg["header"]["msg_id"])
 
 
 def wait(kc: BlockingKernelClient, msg_ids: list[str], timeout: float = 600) -> list[Answer]:
