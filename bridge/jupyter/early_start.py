@@ -35,10 +35,22 @@ class Planned:
     context: RequestContext
     replay: str | None  # a cell whose earlier run this request shows (Run All)
 
+    @property
+    def msg_id(self) -> str:
+        return str(self.context.parent["header"]["msg_id"])
+
+
+@dataclass
+class Failed:
+    """A request whose early start raised: do_execute raises it again."""
+
+    msg_id: str
+    error: Exception
+
 
 class EarlyStartMixin:
     # Set up by MarimoKernel.__init__ (and ipykernel's Kernel).
-    _started: Planned | None
+    _started: Planned | Failed | None
     _held: list[Notification | Other] | None
     _last_parent: str | None
     _aborting: bool
@@ -98,17 +110,25 @@ class EarlyStartMixin:
         count = self.execution_count + (1 if counted else 0)
         self._runtime = runtime
         self._held = []
-        self._started = self._plan(
-            runtime, parent, code, silent, store_history, cell_meta, cell_id, count
-        )
+        try:
+            self._started = self._plan(
+                runtime, parent, code, silent, store_history, cell_meta, cell_id, count
+            )
+        except Exception as exc:
+            # Raised from do_execute instead, where the request gets its error
+            # reply (an exception here would end it unanswered).
+            self._started = Failed(str(msg_id), exc)
 
     def _take_started(self, msg_id: str) -> Planned | None:
         """The plan of this request if it was started early, else None."""
         started = self._started
-        if started is None or started.context.parent["header"]["msg_id"] != msg_id:
+        if started is None or started.msg_id != msg_id:
             self._abandon_started()
             return None
         self._started = None
+        if isinstance(started, Failed):
+            self._release_held()
+            raise started.error
         return started
 
     def _release_held(self) -> None:
