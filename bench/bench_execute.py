@@ -12,7 +12,6 @@ Prints a table and merges its rows into bench/results.json.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -23,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from floor import Floor
 from frontend import execute
+from results import save
 
 N = int(os.environ.get("BENCH_N", "300"))
 WARMUP = 20
@@ -79,11 +79,7 @@ def main() -> int:
     for name, row in rows.items():
         print(f"{name:<36} {row['median_ms']:>10.2f} {row['p90_ms']:>10.2f} "
               f"{row['median_ms'] - base:>+11.2f}")
-    out = Path(__file__).parent / "results.json"
-    results = json.loads(out.read_text()) if out.exists() else {}
-    results["trivial_execute"] = rows
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwritten: {out}")
+    print(f"\nwritten: {save('trivial_execute', rows)}")
     return 0
 
 

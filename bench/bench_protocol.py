@@ -10,7 +10,6 @@ Prints a table and merges its rows into bench/results.json ("protocol").
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -25,6 +24,7 @@ sys.path.insert(0, str(HERE))
 from frontend import execute, send_execute, wait  # noqa: E402
 from jupyter_client.blocking.client import BlockingKernelClient  # noqa: E402
 from jupyter_client.connect import write_connection_file  # noqa: E402
+from results import save  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "300"))
 ROUNDS = 12
@@ -84,11 +84,7 @@ def main() -> int:
     print(f"{'kernel':<38} {'one request ms':>15} {'50 at once ms':>14}")
     for name, row in rows.items():
         print(f"{name:<38} {row['one_median_ms']:>15.2f} {row['fifty_at_once_median_ms']:>14.1f}")
-    out = HERE / "results.json"
-    results = json.loads(out.read_text()) if out.exists() else {}
-    results["protocol"] = rows
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwritten: {out}")
+    print(f"\nwritten: {save('protocol', rows)}")
     return 0
 
 

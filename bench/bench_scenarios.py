@@ -33,7 +33,6 @@ Every kernel and runtime started is shut down; a leftover is reported.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import statistics
@@ -53,6 +52,7 @@ from floor import Floor  # noqa: E402
 from frontend import execute, send_execute, wait  # noqa: E402
 from helpers import runtime_process  # noqa: E402
 from jupyter_client.manager import KernelManager, start_new_kernel  # noqa: E402
+from results import save  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 WARMUP = 1
@@ -410,11 +410,8 @@ def main() -> int:
 
     left = orphans()
     print(f"\nprocesses started: {len(STARTED)}; still running: {left or 'none'}")
-    out = HERE / "results.json"
-    merged = json.loads(out.read_text()) if out.exists() else {}
     results["targets_met"] = {row[0]: row[6] == "yes" for row in table if row[6]}
-    merged["scenarios"] = results
-    out.write_text(json.dumps(merged, indent=2) + "\n")
+    out = save("scenarios", results)
     print(f"written: {out}")
     return 1 if left else 0
 

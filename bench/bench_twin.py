@@ -15,7 +15,6 @@ Prints a table and merges its rows into bench/results.json.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import statistics
 import struct
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from helpers import collect, execute
 from jupyter_client.manager import start_new_kernel
+from results import save
 
 from bridge.notebook.document import CellState
 from bridge.twin import pyfile
@@ -157,10 +157,7 @@ def main() -> int:
     print(f"{'measure':<52} {'value':>12}")
     for name, value in rows:
         print(f"{name:<52} {value:>12}")
-    out = Path(__file__).with_name("results.json")
-    results = json.loads(out.read_text()) if out.exists() else {}
-    results["twin"] = {"five_hundred_cells": big, "code_mode_burst": burst}
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    save("twin", {"five_hundred_cells": big, "code_mode_burst": burst})
     return 0 if burst["final_file_correct"] else 1
 
 
