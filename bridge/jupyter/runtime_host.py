@@ -132,7 +132,7 @@ class RuntimeHostMixin:
                 return
             self._dispatch(notes)
         else:
-            self._io_loop.add_callback(self._dispatch, notes)
+            self._io_loop.add_callback(self._on_notifications, notes)
 
     def _dispatch(self, notes: list[Notification | Other]) -> None:
         changed = False
