@@ -6,7 +6,7 @@
   "kernel subshells"), so the shell socket is served on the main loop.
 * No IOPub thread: IOPub is sent from the kernel's loop (see iopub.py).
 * No log records built for debug lines that no handler shows.
-* Headers packed by msgspec (see session.py).
+* Headers and other small flat dicts packed by msgspec (see session.py).
 * No round trip per flush of the bridge's own stdout/stderr (see
   ``LazyFlushOutStream``).
 """

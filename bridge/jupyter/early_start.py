@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.jupyter.outputs import RequestContext
-from bridge.jupyter.session import flat_json
 from bridge.jupyter.validate import refused, unreadable
 from bridge.runs.request import RequestRun
 from bridge.runtime.client import RuntimeClient
@@ -85,11 +84,10 @@ class EarlyStartMixin:
             return  # dispatch_shell aborts it (stop_on_error), or fails on it
         # ipykernel's busy status carries this header: one it cannot encode
         # (a lone surrogate) ends the request there, unanswered.
-        if flat_json(header) is None:
-            try:
-                self.session.pack(header)
-            except Exception:
-                return
+        try:
+            self.session.pack(header)
+        except Exception:
+            return
         runtime = self._ready_runtime()
         if runtime is None or not runtime.alive:
             return

@@ -127,18 +127,18 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         cell_id: object = None,
     ) -> dict[str, Any]:
         parent = self.get_parent("shell")
-        planned = self._take_started(parent["header"]["msg_id"])
+        msg_id = parent["header"]["msg_id"]
+        planned = self._take_started(msg_id)
         if planned is None:
+            self._run_all.started(msg_id)
             # Before anything is recorded or sent: a refused request changes nothing.
             problem = refused(code, cell_meta, cell_id)
             if problem is not None:
-                self._run_all.started(parent["header"]["msg_id"])
                 self._stop_queue = True  # the request's own failure, as a failed cell
                 return self._error_reply(problem.ename, problem.evalue, silent, parent)
             try:
                 runtime = await self._ensure_runtime()
             except Exception as exc:
-                self._run_all.started(parent["header"]["msg_id"])
                 self._record_history(code, self.execution_count, silent, store_history)
                 self._runtime_ready = None
                 self._correlator.lose_all("the marimo runtime could not start")

@@ -1,13 +1,13 @@
-"""jupyter_client's Session, with the kernel's own headers packed by msgspec.
+"""jupyter_client's Session, with small flat dicts packed by msgspec.
 
 Every message the kernel sends packs a header, the request's header as its
 parent, and metadata: small flat dicts whose date goes through json.dumps'
 Python fallback for datetimes. Six messages a request make that a
 noticeable share of the kernel's time. msgspec writes the same JSON for
 such dicts (strings, numbers, booleans, null, timezone-aware dates as ISO
-8601 with ``Z``); anything else, and every content, goes through
-jupyter_client's packer as before, so user data is encoded exactly as
-ipykernel encodes it (NaN included).
+8601 with ``Z``; only the spacing differs); anything else (outputs, any
+float, anything nested) goes through jupyter_client's packer as before, so
+user data is encoded exactly as ipykernel encodes it (NaN included).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
-from jupyter_client.session import DELIM, Session
+from jupyter_client.session import Session
 
 _ENCODER = msgspec.json.Encoder()
 _PLAIN = frozenset((str, int, bool, type(None)))
@@ -39,41 +39,14 @@ def flat_json(value: dict[str, Any]) -> bytes | None:
 
 
 class KernelSession(Session):
-    def _pack_part(self, part: Any) -> bytes:
-        if type(part) is dict:
-            packed = flat_json(part)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._json_pack = self.pack  # jupyter_client's packer, checked by its __init__
+        self.pack = self._pack
+
+    def _pack(self, obj: Any) -> bytes:
+        if type(obj) is dict:
+            packed = flat_json(obj)
             if packed is not None:
                 return packed
-        return self.pack(part)
-
-    def serialize(
-        self, msg: dict[str, Any], ident: list[bytes] | bytes | None = None
-    ) -> list[bytes]:
-        # jupyter_client's Session.serialize, with _pack_part for the three
-        # small parts.
-        content = msg.get("content", {})
-        if content is None:
-            content = self.none
-        elif isinstance(content, dict):
-            content = self.pack(content)
-        elif isinstance(content, bytes):
-            pass  # already packed (a relayed message)
-        elif isinstance(content, str):
-            content = content.encode("utf8")
-        else:
-            raise TypeError(f"Content incorrect type: {type(content)}")
-        real_message = [
-            self._pack_part(msg["header"]),
-            self._pack_part(msg["parent_header"]),
-            self._pack_part(msg["metadata"]),
-            content,
-        ]
-        to_send: list[bytes] = []
-        if isinstance(ident, list):
-            to_send.extend(ident)
-        elif ident is not None:
-            to_send.append(ident)
-        to_send.append(DELIM)
-        to_send.append(self.sign(real_message))
-        to_send.extend(real_message)
-        return to_send
+        return self._json_pack(obj)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bridge.jupyter.early_start import EarlyStartMixin
+from bridge.jupyter.session import KernelSession
 
 
 class Runtime:
@@ -31,7 +32,7 @@ class Kernel(EarlyStartMixin, Base):
         self._aborting = False
         self.execution_count = 0
         self.log = logging.getLogger("test")
-        self.session = None
+        self.session = KernelSession(key=b"0123456789abcdef")
         self._runtime = None
         self._plan = plan
         self.dispatched: list[Any] = []

@@ -59,8 +59,9 @@ def test_a_client_reads_the_same_message(name: str) -> None:
     expected = Session(key=KEY).deserialize(reader.feed_identities(reference)[1])
     for part in ("header", "parent_header", "metadata", "content"):
         assert read[part] == expected[part], part
-    # Content is packed by jupyter_client itself, byte for byte.
-    assert frames[-1] == reference[-1]
+    # Outputs and anything nested are packed by jupyter_client, byte for byte.
+    if flat_json(spec["content"]) is None:
+        assert frames[-1] == reference[-1]
 
 
 def test_anything_unusual_is_left_to_jupyter_client() -> None:
