@@ -15,6 +15,12 @@ additions, installed before marimo's kernel starts:
   that reply into EOFError. It patches marimo's private
   ``marimo._messaging.streams.ThreadSafeStdin`` (nothing public reaches
   stdin); tests/test_input.py fails loudly if an upgrade moves it.
+
+* An interrupt that cannot strand a lock (interrupt_guard.py). marimo
+  installs its SIGINT handler itself, from the private
+  ``marimo._runtime.handlers.construct_interrupt_handler``; the hook wraps
+  what it builds. tests/unit/test_interrupt_guard.py fails loudly if an
+  upgrade moves it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import sys
 from typing import Any
 
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
+from bridge.runtime.interrupt_guard import InterruptGuard
 
 # ipykernel's convention for "end of input" in an input_reply.
 EOF_REPLY = "\x04"
@@ -43,12 +50,24 @@ def install_eof_reply() -> None:
     ThreadSafeStdin._readline_with_prompt = readline_with_prompt  # type: ignore[method-assign]
 
 
+def install_interrupt_guard() -> None:
+    from marimo._runtime import handlers
+
+    original = handlers.construct_interrupt_handler
+
+    def construct_interrupt_handler() -> Any:
+        return InterruptGuard(original())
+
+    handlers.construct_interrupt_handler = construct_interrupt_handler
+
+
 def main() -> None:
     prefix = os.environ.pop(PREFIX_ENV, None)
     if prefix is None:
         sys.exit("bridge.runtime.child: started without the bridge's private channel")
     use_prefix(prefix)
     install_eof_reply()
+    install_interrupt_guard()
     from marimo._ipc.launch_kernel import main as launch_kernel
 
     launch_kernel()

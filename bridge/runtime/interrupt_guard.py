@@ -1,0 +1,91 @@
+"""SIGINT in the runtime, held back where raising would leave a lock held.
+
+marimo's interrupt handler raises KeyboardInterrupt wherever the main thread
+is. Python runs signal handlers between bytecodes, and that includes the
+bytecodes of ``threading.Condition.__enter__`` right after its lock was taken
+and of ``Condition.__exit__`` before the lock is given back. Raised there,
+the ``with`` statement never reaches its exit, and the lock stays held by
+nobody. marimo's console (``print``) goes through such a Condition, so an
+interrupt of a printing cell hung the runtime for good, about once in a
+hundred or two: both the cell and marimo's console writer waited for a lock
+that no thread would release, and no later interrupt could help.
+
+The guard wraps the handler marimo installs. When the interrupted frame is
+one of those enter/exit functions, it calls nothing now and has the signal
+sent again a moment later, when the main thread has moved on. After
+MAX_RETRIES the signal goes through wherever it lands, so a main thread
+blocked for long in one of those functions (waiting for a lock another thread
+holds) is still interruptible, only later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import CodeType, FrameType
+from typing import Any
+
+Handler = Callable[[int, "FrameType | None"], Any]
+
+RETRY_DELAY_S = 0.001
+MAX_RETRIES = 200  # ~0.2 s (and more on a loaded machine) of holding back
+
+# Where a raise strands a taken lock: between acquiring and entering the
+# ``with`` body, or between leaving it and releasing. The generator-based
+# context managers (contextlib.contextmanager) have the same gap; marimo's
+# SigintHandler.defer is one, and one stranded there would swallow every
+# later interrupt until it was collected.
+UNSAFE_CODE: frozenset[CodeType] = frozenset(
+    {
+        threading.Condition.__enter__.__code__,
+        threading.Condition.__exit__.__code__,
+        contextlib._GeneratorContextManager.__enter__.__code__,
+        contextlib._GeneratorContextManager.__exit__.__code__,
+    }
+)
+
+
+def unsafe(frame: FrameType | None) -> bool:
+    """Whether raising in ``frame`` now could leave a lock held."""
+    return frame is not None and frame.f_code in UNSAFE_CODE
+
+
+class InterruptGuard:
+    """A SIGINT handler that defers ``handler`` out of the unsafe frames."""
+
+    def __init__(self, handler: Handler, signum: int = signal.SIGINT) -> None:
+        self._handler = handler
+        self._signum = signum
+        self._retries = 0
+        self._main = threading.main_thread().ident
+        # The handler must not take a Python lock itself (it may run inside
+        # the very Condition it avoids), so it only writes a byte; a thread
+        # started now, outside any handler, sends the signal again.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        threading.Thread(target=self._resend, name="bridge-sigint-retry", daemon=True).start()
+
+    def __call__(self, signum: int, frame: FrameType | None) -> Any:
+        if unsafe(frame) and self._retries < MAX_RETRIES:
+            self._retries += 1
+            with contextlib.suppress(OSError):  # full pipe: a resend is due anyway
+                os.write(self._wake_w, b"\0")
+            return None
+        self._retries = 0
+        return self._handler(signum, frame)
+
+    def _resend(self) -> None:
+        while True:
+            try:
+                os.read(self._wake_r, 4096)  # several requests: one resend
+            except OSError:
+                return
+            time.sleep(RETRY_DELAY_S)
+            if self._main is not None:
+                # To the main thread: a blocking call there wakes (EINTR),
+                # and its handler runs without waiting for the next bytecode.
+                signal.pthread_kill(self._main, self._signum)
