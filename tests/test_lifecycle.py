@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from pathlib import Path
 
 import psutil
 from helpers import collect, execute, runtime_process, wait_gone
@@ -111,6 +112,43 @@ def test_bridge_killed_runtime_exits_by_itself(tmp_path) -> None:
     finally:
         kc.stop_channels()
         km.cleanup_resources()
+
+
+def socket_folder(km) -> Path:
+    """The private folder of the bridge's sockets to its runtime."""
+    bridge = psutil.Process(km.provisioner.process.pid)
+    paths = {Path(c.laddr).parent for c in bridge.net_connections(kind="unix") if c.laddr}
+    folders = [p for p in paths if p.name.startswith("marimo-bridge-")]
+    assert len(folders) == 1, paths
+    return folders[0]
+
+
+def test_a_killed_bridges_socket_folder_is_removed_by_the_next_kernel(kernel, tmp_path) -> None:
+    live_km, live_kc = kernel
+    execute(live_kc, "alive = 1")
+    live = socket_folder(live_km)
+    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(tmp_path))
+    try:
+        execute(kc, "x = 1")
+        dead, runtime = socket_folder(km), runtime_process(km)
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        assert wait_gone(runtime.pid, timeout=20)
+    finally:
+        kc.stop_channels()
+        km.cleanup_resources()
+    assert dead.exists()  # nobody was left to remove it
+    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(tmp_path))
+    try:
+        assert execute(kc, "y = 1").status == "ok"
+        assert not dead.exists()
+        assert socket_folder(km).exists()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    # The live kernel's folder stays, and its runtime still answers.
+    assert live.exists()
+    result = execute(live_kc, "alive + 1")
+    assert result.status == "ok" and "2" in result.text()
 
 
 def test_restart_replaces_runtime(kernel) -> None:

@@ -13,13 +13,19 @@ the runtime launcher (``bridge.runtime.child``) sets ``ADDR`` to this
 folder's ``ipc://`` prefix, which turns each port number into a socket file
 name. ``stop_receiver`` also reaches into ``Connection`` (see there).
 tests/test_private_channel.py fails if an upgrade changes any of these.
+
+The folder goes when the runtime stops; a bridge killed outright leaves it,
+and the next bridge to start sweeps it away (``sweep``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +35,60 @@ PREFIX_ENV = "MARIMO_BRIDGE_IPC_PREFIX"
 PORTS = {"control": 1, "ui_element": 2, "completion": 3, "input": 4, "stream": 5}
 # Unix socket paths are limited to 107 bytes.
 _MAX_PATH = 100
+PREFIX = "marimo-bridge-"
+# A folder whose stream socket is not there yet belongs to a bridge between
+# reserving and binding, seconds at most; after this long it was left behind.
+UNBOUND_STALE_S = 3600.0
 
 
 def reserve() -> tuple[Path, str]:
     """Host side, first: the private folder and the ipc prefix in it."""
-    folder = Path(tempfile.mkdtemp(prefix="marimo-bridge-"))
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
     if len(str(folder)) + 8 > _MAX_PATH:
         shutil.rmtree(folder, ignore_errors=True)
-        folder = Path(tempfile.mkdtemp(prefix="marimo-bridge-", dir="/tmp"))
+        folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir="/tmp"))
     os.chmod(folder, 0o700)  # mkdtemp's mode already; said out loud
+    sweep(folder.parent, keep=folder)
     return folder, f"ipc://{folder}/ch"
+
+
+def sweep(parent: Path, keep: Path | None = None) -> None:
+    """Remove the folders of bridges that died without removing their own.
+
+    A bridge removes its folder when its runtime stops; one killed outright
+    (SIGKILL, a crash) cannot. Its sockets then have no listener: a connect
+    is refused. A live bridge's stream socket (a PULL, which never sends to
+    whoever connects) accepts, and its folder stays.
+    """
+    uid = os.getuid()
+    for folder in parent.glob(f"{PREFIX}*"):
+        try:
+            info = folder.lstat()
+        except OSError:
+            continue
+        if folder == keep or not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
+            continue
+        stream = folder / f"ch:{PORTS['stream']}"
+        if stream.exists():
+            if _listening(stream):
+                continue
+        elif time.time() - info.st_mtime < UNBOUND_STALE_S:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _listening(path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        return False
+    except OSError:
+        return True  # cannot tell: keep it
+    finally:
+        probe.close()
+    return True
 
 
 def bind(prefix: str) -> tuple[Any, Any]:
