@@ -1,35 +1,25 @@
 """The runtime client: one marimo kernel process and its queues.
 
 Owns the child started with ``python -m bridge.runtime.child`` (marimo's
-``python -m marimo._ipc.launch_kernel`` plus the bridge's hooks), sends it
-commands, and reads its stream of notifications, handing them decoded (in
-batches) to a callback. Given an asyncio loop, the stream socket is read on
-that loop itself, so a notification costs no thread hand-off, and a watcher
-thread reports the child's exit; otherwise (a marimo whose receiver thread we
-do not know) a reader thread drains marimo's stream queue. Knows nothing about
-Jupyter.
+``python -m marimo._ipc.launch_kernel`` plus the bridge's hooks): starts it,
+sends it commands, interrupts and stops it. Its stream of notifications is
+read by stream.StreamReader. Knows nothing about Jupyter.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bridge.runtime import channel, launch_config
-from bridge.runtime.messages import Notification, Other, decode
+from bridge.runtime.stream import OnNotifications, StreamReader
 
-log = logging.getLogger(__name__)
-
-OnNotifications = Callable[[list["Notification | Other"]], None]
 OnExit = Callable[[int | None], None]
 
 # A send to a runtime that never connected would block forever: give up then.
@@ -73,14 +63,10 @@ class RuntimeClient:
         self._notebook_path = notebook_path
         self._proc: subprocess.Popen[bytes] | None = None
         self._queues: Any = None
-        self._reader: threading.Thread | None = None
+        self._stream: StreamReader | None = None
         self._stopping = False
         self._channel_dir: Path | None = None
         self._prefix = ""
-        # The stream socket's fd while the loop watches it.
-        self._stream_fd: int | None = None
-        self._received = 0  # messages read on the loop
-        self._on_loop = False
         self.pid: int | None = None
         self.config: dict[str, Any] = {}
 
@@ -115,6 +101,13 @@ class RuntimeClient:
         self.config = launch_config.user_config(self._notebook_path)
         # Bound before the child learns where: it connects after reading stdin.
         self._queues, info = channel.bind(self._prefix)
+        self._stream = StreamReader(
+            self._queues.conn.stream,
+            self._proc.pid,
+            self._exited,
+            self._on_notifications,
+            lambda: self._on_exit(self.returncode),
+        )
         for push in (self._queues.conn.control, self._queues.conn.completion):
             push.socket.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
         assert self._proc.stdin is not None and self._proc.stdout is not None
@@ -128,24 +121,15 @@ class RuntimeClient:
         # While the child starts: take the stream socket from marimo's
         # receiver thread (which would hand each message to our reader
         # through a queue) and read it on the loop.
-        self._on_loop = self._loop is not None and channel.stop_receiver(self._queues.conn)
+        on_loop = self._loop is not None and channel.stop_receiver(self._queues.conn)
         ready = self._proc.stdout.readline()
         if ready.strip() != b"KERNEL_READY":
             code = self._proc.wait()
             raise RuntimeStartError(f"the marimo runtime failed to start (exit code {code})")
         info_line = self._proc.stdout.readline().split()
         self.pid = int(info_line[1]) if len(info_line) >= 2 else self._proc.pid
-        if self._on_loop:
-            assert self._loop is not None
-            self._reader = threading.Thread(
-                target=self._watch_exit, name="marimo-exit-watcher", daemon=True
-            )
-            self._loop.call_soon_threadsafe(self._attach)
-        else:
-            self._reader = threading.Thread(
-                target=self._read_loop, name="marimo-stream-reader", daemon=True
-            )
-        self._reader.start()
+        if not self._stopping:  # a stop() meanwhile found no reader to close
+            self._stream.start(self._loop if on_loop else None)
         self.send(create_notebook(cells or []))
 
     @property
@@ -202,6 +186,8 @@ class RuntimeClient:
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the runtime to stop, then terminate, then kill; never orphan it."""
         self._stopping = True
+        if self._stream is not None:
+            self._stream.close()  # this exit is not news: none is reported
         proc = self._proc
         if proc is not None and proc.poll() is None:
             from marimo._internal.commands import StopKernelCommand
@@ -222,159 +208,8 @@ class RuntimeClient:
                     proc.wait(timeout)
                 except subprocess.TimeoutExpired:
                     pass
-        if self._on_loop:
-            self._detach_from_loop()
         if self._queues is not None:
             self._queues.close_queues()
             self._queues = None
         channel.remove(self._channel_dir)
         self._channel_dir = None
-
-    # -- the stream on the loop -------------------------------------------
-    def _attach(self) -> None:
-        """On the loop: watch the stream socket, and read what already came."""
-        if self._queues is None or self._stopping:
-            return
-        assert self._loop is not None
-        channel = self._queues.conn.stream
-        # Anything marimo's receiver thread took before it stopped comes first.
-        early: list[bytes] = []
-        while not channel.queue.empty():
-            early.append(channel.queue.get_nowait())
-        self._stream_fd = channel.socket.FD
-        self._loop.add_reader(self._stream_fd, self._on_readable)
-        if early:
-            self._deliver(early)
-        self._on_readable()
-
-    def _on_readable(self) -> None:
-        """Drain the stream socket (its fd is edge-triggered: read until empty)."""
-        import zmq
-
-        if self._queues is None or self._stream_fd is None:
-            return
-        channel = self._queues.conn.stream
-        socket, decoder = channel.socket, channel.decoder
-        frames: list[bytes] = []
-        try:
-            while len(frames) < 512:
-                frames.append(socket.recv(zmq.NOBLOCK))
-        except zmq.Again:
-            pass
-        except zmq.ZMQError:
-            log.debug("runtime stream socket unreadable", exc_info=True)
-            return
-        else:
-            # More may be waiting and the fd will not tell again: come back
-            # after the loop has had a turn.
-            assert self._loop is not None
-            self._loop.call_soon(self._on_readable)
-        if not frames:
-            return
-        self._received += len(frames)
-        batch: list[bytes] = []
-        for frame in frames:
-            try:
-                batch.append(decoder.decode(frame))
-            except Exception:
-                log.warning("undecodable runtime message dropped", exc_info=True)
-        self._deliver(batch)
-
-    def _detach_from_loop(self) -> None:
-        """Stop watching the stream socket; done on the loop, before it closes."""
-        loop = self._loop
-        assert loop is not None
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            if self._stream_fd is not None:
-                loop.remove_reader(self._stream_fd)
-                self._stream_fd = None
-            return
-        # From another thread (shutdown): after an _attach still queued.
-        done = threading.Event()
-
-        def detach() -> None:
-            if self._stream_fd is not None:
-                loop.remove_reader(self._stream_fd)
-                self._stream_fd = None
-            done.set()
-
-        try:
-            loop.call_soon_threadsafe(detach)
-        except RuntimeError:  # the loop is closed: nothing watches the fd
-            self._stream_fd = None
-            return
-        if not done.wait(timeout=2.0):
-            log.warning("the event loop did not release the runtime's stream socket")
-
-    def _watch_exit(self) -> None:
-        """Watcher thread: block until the child exits (without reaping it)."""
-        proc = self._proc
-        assert proc is not None and self._loop is not None
-        try:
-            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
-        except ChildProcessError:
-            pass  # reaped already
-        if self._stopping:
-            return
-        try:
-            self._loop.call_soon_threadsafe(self._drain_after_exit)
-        except RuntimeError:
-            pass  # the loop is closed: the kernel is going away
-
-    def _drain_after_exit(self, quiet_rounds: int = 0) -> None:
-        """On the loop: deliver what the dead child sent, then report its exit.
-
-        Its last messages may still be on their way through zmq: the exit is
-        told once the socket has stayed empty for 0.25 s, as the reader thread
-        used to.
-        """
-        if self._stopping or self._queues is None:
-            return
-        assert self._loop is not None
-        before = self._received
-        self._on_readable()
-        quiet_rounds = 0 if self._received != before else quiet_rounds + 1
-        if quiet_rounds < 5:
-            self._loop.call_later(0.05, self._drain_after_exit, quiet_rounds)
-            return
-        self._detach_from_loop()
-        self._on_exit(self.returncode)
-
-    def _deliver(self, batch: list[bytes]) -> None:
-        notes: list[Notification | Other] = []
-        for item in batch:
-            try:
-                notes.append(decode(item))
-            except Exception:
-                log.warning("undecodable runtime message dropped", exc_info=True)
-        if notes:
-            self._on_notifications(notes)
-
-    # -- reader thread (fallback) -----------------------------------------
-    def _read_loop(self) -> None:
-        stream: queue.Queue[bytes] = self._queues.stream_queue
-        proc = self._proc
-        assert proc is not None
-        while True:
-            try:
-                raw = stream.get(timeout=0.25)
-            except queue.Empty:
-                if self._exited():
-                    break  # empty and dead: nothing more will come
-                continue
-            batch = [raw]
-            # Drain what is already there: one hand-off per burst, not per
-            # message, keeps floods of output cheap for the event loop.
-            while len(batch) < 512:
-                try:
-                    batch.append(stream.get_nowait())
-                except queue.Empty:
-                    break
-            self._deliver(batch)
-        if not self._stopping:
-            self._on_exit(self.returncode)
-
