@@ -58,10 +58,15 @@ def run_cell(client: RuntimeClient, cell: str, code: str) -> None:
     client.send(ExecuteCellsCommand(cell_ids=[CellId_t(cell)], codes=[code]))
 
 
-def exercise(client: RuntimeClient, seen: Seen) -> None:
+def exercise(client: RuntimeClient, seen: Seen, threads: list[threading.Thread]) -> None:
     """Start, run a cell and see its output, then kill the child: its exit is
-    told once, and a stop() after it tells nothing more."""
+    told once, and a stop() after it tells nothing more. ``threads``: the
+    client's reading threads, as started."""
+    before = set(threading.enumerate())
     client.start([("a", "x = 20")])
+    threads.extend(
+        t for t in threading.enumerate() if t not in before and t.name.startswith("marimo-")
+    )
     seen.wait("opening run", lambda: seen.completed_runs() >= 1)
     run_cell(client, "b", "x + 22")
     seen.wait("output of b", lambda: any("42" in o for o in seen.outputs_of("b")))
@@ -76,11 +81,14 @@ def exercise(client: RuntimeClient, seen: Seen) -> None:
 def test_the_reader_thread_delivers_and_tells_the_exit() -> None:
     seen = Seen()
     client = RuntimeClient(seen.on_notifications, seen.on_exit, loop=None)
+    threads: list[threading.Thread] = []
     try:
-        exercise(client, seen)
+        exercise(client, seen, threads)
     finally:
         client.stop(timeout=1.0)
-    assert not any(t.name == "marimo-stream-reader" and t.is_alive() for t in threading.enumerate())
+    assert [t.name for t in threads] == ["marimo-stream-reader"]
+    threads[0].join(timeout=10)
+    assert not threads[0].is_alive(), "the reader thread outlived its runtime"
 
 
 def test_on_a_loop_the_stream_is_read_there_and_the_exit_told() -> None:
@@ -94,8 +102,11 @@ def test_on_a_loop_the_stream_is_read_there_and_the_exit_told() -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         client = RuntimeClient(on_notifications, seen.on_exit, loop=loop)
+        threads: list[threading.Thread] = []
         try:
-            await loop.run_in_executor(None, exercise, client, seen)
+            await loop.run_in_executor(None, exercise, client, seen, threads)
+            # On a loop, no thread reads: one only waits for the exit.
+            assert [t.name for t in threads] == ["marimo-exit-watcher"]
         finally:
             await loop.run_in_executor(None, client.stop, 1.0)
         loop_threads.discard(threading.get_ident())

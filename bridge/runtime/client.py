@@ -128,8 +128,9 @@ class RuntimeClient:
             raise RuntimeStartError(f"the marimo runtime failed to start (exit code {code})")
         info_line = self._proc.stdout.readline().split()
         self.pid = int(info_line[1]) if len(info_line) >= 2 else self._proc.pid
-        if not self._stopping:  # a stop() meanwhile found no reader to close
-            self._stream.start(self._loop if on_loop else None)
+        if self._stopping:  # stop() ran meanwhile: nothing to read or send
+            raise RuntimeStartError("the marimo runtime was stopped while it started")
+        self._stream.start(self._loop if on_loop else None)
         self.send(create_notebook(cells or []))
 
     @property

@@ -16,6 +16,11 @@ sent again a moment later, when the main thread has moved on. After
 MAX_RETRIES the signal goes through wherever it lands, so a main thread
 blocked for long in one of those functions (waiting for a lock another thread
 holds) is still interruptible, only later.
+
+``Condition.notify`` is guarded too: raised between releasing a waiter and
+dropping it from the list, it leaves a stale entry, and a later notify wakes
+nobody (marimo's console writer would sleep through the cell's last output,
+until the end-of-cell flush gives up after 5 s).
 """
 
 from __future__ import annotations
@@ -43,6 +48,10 @@ UNSAFE_CODE: frozenset[CodeType] = frozenset(
     {
         threading.Condition.__enter__.__code__,
         threading.Condition.__exit__.__code__,
+        threading.Condition.notify.__code__,  # notify_all calls it
+        # A Condition over a plain Lock releases and retakes it in Python.
+        threading.Condition._release_save.__code__,  # type: ignore[attr-defined]
+        threading.Condition._acquire_restore.__code__,  # type: ignore[attr-defined]
         contextlib._GeneratorContextManager.__enter__.__code__,
         contextlib._GeneratorContextManager.__exit__.__code__,
     }
@@ -51,6 +60,10 @@ UNSAFE_CODE: frozenset[CodeType] = frozenset(
 
 def unsafe(frame: FrameType | None) -> bool:
     """Whether raising in ``frame`` now could leave a lock held."""
+    # A second SIGINT can arrive while the guard itself runs: what it
+    # interrupted is the frame below the guard's.
+    while frame is not None and frame.f_code is _GUARD_CALL:
+        frame = frame.f_back
     return frame is not None and frame.f_code in UNSAFE_CODE
 
 
@@ -62,6 +75,9 @@ class InterruptGuard:
         self._signum = signum
         self._retries = 0
         self._main = threading.main_thread().ident
+        # A forked child (multiprocessing) inherits the handler, not the
+        # resend thread: there the guard stands aside.
+        self._pid = os.getpid()
         # The handler must not take a Python lock itself (it may run inside
         # the very Condition it avoids), so it only writes a byte; a thread
         # started now, outside any handler, sends the signal again.
@@ -70,22 +86,35 @@ class InterruptGuard:
         threading.Thread(target=self._resend, name="bridge-sigint-retry", daemon=True).start()
 
     def __call__(self, signum: int, frame: FrameType | None) -> Any:
-        if unsafe(frame) and self._retries < MAX_RETRIES:
+        if self._retries < MAX_RETRIES and os.getpid() == self._pid and unsafe(frame):
             self._retries += 1
-            with contextlib.suppress(OSError):  # full pipe: a resend is due anyway
+            try:
                 os.write(self._wake_w, b"\0")
+            except OSError:
+                pass  # a full pipe: a resend is due anyway
             return None
         self._retries = 0
         return self._handler(signum, frame)
 
+    def close(self) -> None:
+        """Stop the resend thread (the runtime never needs to; tests do)."""
+        os.close(self._wake_w)
+
     def _resend(self) -> None:
         while True:
             try:
-                os.read(self._wake_r, 4096)  # several requests: one resend
+                if not os.read(self._wake_r, 4096):  # several requests: one resend
+                    break  # closed
             except OSError:
-                return
+                break
             time.sleep(RETRY_DELAY_S)
-            if self._main is not None:
+            try:
                 # To the main thread: a blocking call there wakes (EINTR),
                 # and its handler runs without waiting for the next bytecode.
-                signal.pthread_kill(self._main, self._signum)
+                signal.pthread_kill(self._main or 0, self._signum)
+            except (OSError, ValueError):
+                os.kill(os.getpid(), self._signum)
+        os.close(self._wake_r)
+
+
+_GUARD_CALL = InterruptGuard.__call__.__code__
