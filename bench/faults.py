@@ -27,6 +27,7 @@ EXISTING = [
     "tests/test_lifecycle.py::test_runtime_exit_from_os_exit",
     "tests/test_lifecycle.py::test_runtime_death_between_requests_is_told_in_the_next",
     "tests/test_lifecycle.py::test_bridge_killed_runtime_exits_by_itself",
+    "tests/test_lifecycle.py::test_a_killed_bridges_socket_folder_is_removed_by_the_next_kernel",
     "tests/test_lifecycle.py::test_shutdown_leaves_no_orphan",
     "tests/test_lifecycle.py::test_restart_replaces_runtime",
     "tests/test_twin.py::test_sigkill_during_a_burst_of_saves_leaves_a_notebook",
