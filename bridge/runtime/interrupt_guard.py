@@ -11,11 +11,18 @@ hundred or two: both the cell and marimo's console writer waited for a lock
 that no thread would release, and no later interrupt could help.
 
 The guard wraps the handler marimo installs. When the interrupted frame is
-one of those enter/exit functions, it calls nothing now and has the signal
-sent again a moment later, when the main thread has moved on. After
-MAX_RETRIES the signal goes through wherever it lands, so a main thread
-blocked for long in one of those functions (waiting for a lock another thread
-holds) is still interruptible, only later.
+one of those functions, it calls nothing now and has the signal sent again
+a moment later (a backstop thread, every millisecond while one is held
+back), when the main thread has moved on. A printing cell's main thread is
+in those functions much of the time, so this can take a few dozen tries.
+After MAX_RETRIES the signal goes through wherever it lands, so a main
+thread blocked in one of them (waiting for a lock another thread holds) is
+still interruptible, only a second or so later.
+
+(Raising the signal again from the handler itself, to be handled at the next
+bytecode check, does not work: ``signal.raise_signal``, ``os.kill`` and
+``signal.pthread_kill`` all run the pending handler before returning, so the
+guard would recurse.)
 
 ``Condition.notify`` is guarded too: raised between releasing a waiter and
 dropping it from the list, it leaves a stale entry, and a later notify wakes
@@ -36,8 +43,11 @@ from typing import Any
 
 Handler = Callable[[int, "FrameType | None"], Any]
 
-RETRY_DELAY_S = 0.001
-MAX_RETRIES = 200  # ~0.2 s (and more on a loaded machine) of holding back
+RETRY_DELAY_S = 0.001  # the backstop's period
+# Then the signal goes through wherever it lands: about a second when the
+# main thread is blocked (each try costs the delay), far more than a printing
+# cell ever needed (each try also waits for the GIL there).
+MAX_RETRIES = 1000
 
 # Where a raise strands a taken lock: between acquiring and entering the
 # ``with`` body, or between leaving it and releasing. The generator-based
@@ -73,47 +83,57 @@ class InterruptGuard:
     def __init__(self, handler: Handler, signum: int = signal.SIGINT) -> None:
         self._handler = handler
         self._signum = signum
+        # Tries of the signal now held back; 0: none is held back. Only the
+        # main thread (running handlers) writes it.
         self._retries = 0
         self._main = threading.main_thread().ident
         # A forked child (multiprocessing) inherits the handler, not the
-        # resend thread: there the guard stands aside.
+        # backstop thread: there the guard stands aside.
         self._pid = os.getpid()
         # The handler must not take a Python lock itself (it may run inside
-        # the very Condition it avoids), so it only writes a byte; a thread
-        # started now, outside any handler, sends the signal again.
+        # the very Condition it avoids), so it only writes a byte to wake
+        # the backstop, a thread started now, outside any handler.
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
-        threading.Thread(target=self._resend, name="bridge-sigint-retry", daemon=True).start()
+        threading.Thread(target=self._backstop, name="bridge-sigint-retry", daemon=True).start()
 
     def __call__(self, signum: int, frame: FrameType | None) -> Any:
         if self._retries < MAX_RETRIES and os.getpid() == self._pid and unsafe(frame):
             self._retries += 1
-            try:
-                os.write(self._wake_w, b"\0")
-            except OSError:
-                pass  # a full pipe: a resend is due anyway
+            # Counted first: the write lets the backstop run, and it stops
+            # when it finds nothing held back.
+            if self._retries == 1:
+                try:
+                    os.write(self._wake_w, b"\0")
+                except OSError:
+                    pass  # a full pipe: the backstop is awake anyway
             return None
         self._retries = 0
         return self._handler(signum, frame)
 
     def close(self) -> None:
-        """Stop the resend thread (the runtime never needs to; tests do)."""
+        """Stop the backstop thread (the runtime never needs to; tests do)."""
         os.close(self._wake_w)
 
-    def _resend(self) -> None:
+    def _backstop(self) -> None:
         while True:
             try:
-                if not os.read(self._wake_r, 4096):  # several requests: one resend
+                if not os.read(self._wake_r, 4096):
                     break  # closed
             except OSError:
                 break
-            time.sleep(RETRY_DELAY_S)
-            try:
-                # To the main thread: a blocking call there wakes (EINTR),
-                # and its handler runs without waiting for the next bytecode.
-                signal.pthread_kill(self._main or 0, self._signum)
-            except (OSError, ValueError):
-                os.kill(os.getpid(), self._signum)
+            # The check and the send hold the GIL together, so a signal that
+            # went through meanwhile is never sent twice.
+            while self._retries:
+                time.sleep(RETRY_DELAY_S)
+                if not self._retries:
+                    break
+                try:
+                    # To the main thread: a blocking call there wakes (EINTR)
+                    # and runs the handler.
+                    signal.pthread_kill(self._main or 0, self._signum)
+                except (OSError, ValueError):
+                    os.kill(os.getpid(), self._signum)
         os.close(self._wake_r)
 
 
