@@ -1,7 +1,7 @@
-"""The runtime side of the bridge: marimo's IPC kernel launch, plus one hook.
+"""The runtime side of the bridge: marimo's IPC kernel launch, plus its hooks.
 
 Run as ``python -m bridge.runtime.child``; it is ``python -m
-marimo._ipc.launch_kernel`` (same stdin handshake, same queues) after two
+marimo._ipc.launch_kernel`` (same stdin handshake, same queues) after three
 additions, installed before marimo's kernel starts:
 
 * The private channel: marimo's queues connect to the bridge's ``ipc://``
