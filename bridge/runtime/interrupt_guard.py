@@ -50,10 +50,10 @@ RETRY_DELAY_S = 0.001  # the backstop's period
 MAX_RETRIES = 1000
 
 # Where a raise strands a taken lock: between acquiring and entering the
-# ``with`` body, or between leaving it and releasing. The generator-based
-# context managers (contextlib.contextmanager) have the same gap; marimo's
-# SigintHandler.defer is one, and one stranded there would swallow every
-# later interrupt until it was collected.
+# ``with`` body, or between leaving it and releasing. A generator-based
+# context manager (contextlib.contextmanager) has the same gap: its generator
+# stays suspended, lock taken, for as long as the exception's traceback keeps
+# it alive, and marimo keeps a cell's exception.
 UNSAFE_CODE: frozenset[CodeType] = frozenset(
     {
         threading.Condition.__enter__.__code__,

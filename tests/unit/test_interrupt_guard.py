@@ -17,10 +17,23 @@ import pytest
 from bridge.runtime import child
 from bridge.runtime.interrupt_guard import InterruptGuard, unsafe
 
+# Every script: a guarded handler that raises, as marimo's does, and a
+# Condition over a plain Lock, as marimo's console has.
+PREAMBLE = """
+import collections, os, signal, threading
+from bridge.runtime.interrupt_guard import InterruptGuard
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGINT, InterruptGuard(interrupt))
+cv = threading.Condition(threading.Lock())
+"""
+
 
 def run(script: str, timeout: float = 120) -> str:
+    """Run PREAMBLE, then ``script``, in a Python of its own; what it printed."""
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
+        [sys.executable, "-c", PREAMBLE + textwrap.dedent(script)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -36,13 +49,6 @@ def test_interrupts_of_a_condition_loop_never_strand_its_lock_or_a_wakeup() -> N
     # waits for ever. One inside notify() can leave the writer asleep.
     out = run(
         """
-        import os, signal, threading, collections
-        from bridge.runtime.interrupt_guard import InterruptGuard
-
-        def interrupt(signum, frame):
-            raise KeyboardInterrupt
-        signal.signal(signal.SIGINT, InterruptGuard(interrupt))
-        cv = threading.Condition(threading.Lock())
         items = collections.deque()
         drained = threading.Event()
 
@@ -91,13 +97,6 @@ def test_a_thread_waiting_for_a_held_lock_is_still_interrupted() -> None:
     # holds back only so long, then the interrupt lands in the wait.
     out = run(
         """
-        import os, signal, threading
-        from bridge.runtime.interrupt_guard import InterruptGuard
-
-        def interrupt(signum, frame):
-            raise KeyboardInterrupt
-        signal.signal(signal.SIGINT, InterruptGuard(interrupt))
-        cv = threading.Condition(threading.Lock())
         taken, release = threading.Event(), threading.Event()
 
         def hold():
