@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import uuid
 from contextvars import copy_context
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from bridge.jupyter.docs import (
 )
 from bridge.jupyter.history import History
 from bridge.jupyter.syntax import Target, is_complete, name_at_cursor
+from bridge.runtime.completion import COLD_BUDGET, WARM_BUDGET, Completions
 from bridge.runtime.messages import CompletionResult
 
 if TYPE_CHECKING:
@@ -38,14 +38,10 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-# A frontend waits on the reply (JupyterLab's completer has no timeout of its
-# own): a runtime that does not answer must not hang it. marimo's first jedi
-# call in a fresh runtime takes about a second.
-ANSWER_TIMEOUT = 3.0
-
-# marimo leaves the requesting cell's code out of the context it completes
-# in; Jupyter's complete_request names no cell, so this id names none.
-_NO_CELL = "__bridge_completion__"
+# How often the kernel looks whether the runtime is idle enough to warm its
+# completion, and how many looks in a row must find it idle.
+IDLE_POLL = 0.1
+IDLE_POLLS = 3
 
 # Read-only requests answered while an execute_request holds the shell.
 CONCURRENT_REQUESTS = frozenset(
@@ -63,32 +59,58 @@ class IntrospectionMixin(_Base):
     """Goes before ``Kernel`` in the bases of the kernel class."""
 
     if TYPE_CHECKING:
+        _runtime: RuntimeClient | None
+        _main_asyncio_lock: asyncio.Lock
 
         async def _ensure_runtime(self) -> RuntimeClient: ...
+
+        def _runs_in_flight(self) -> int: ...
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._history = History()
-        self._completions: dict[str, asyncio.Future[CompletionResult]] = {}
+        self._completer = Completions(self._ensure_runtime, self.log)
+        # Requests planned so far: a look that sees it change saw activity.
+        self._requests_planned = 0
         # jedi is not thread-safe: one worker, and never on the event loop.
         self._jedi = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="bridge-jedi"
         )
+        self._jedi_warm = False
 
     # -- hooks for the kernel --------------------------------------------
     def _record_history(
         self, code: str, execution_count: int, silent: bool, store_history: bool
     ) -> None:
         """Called as a request is planned: its code is history if it counts."""
+        self._requests_planned += 1
         if store_history and not silent:
             self._history.record(execution_count, code)
 
     def _completion_arrived(self, result: CompletionResult) -> None:
         """A completion-result from the runtime, on the event loop."""
-        waiter = self._completions.get(result.completion_id)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(result)
-        # Else its request gave up waiting: nobody to tell.
+        self._completer.arrived(result)
+
+    def _warm_when_idle(self, runtime: RuntimeClient, looks: int = 0, seen: int = -1) -> None:
+        """Warm ``runtime``'s completion once nothing has run for a moment.
+
+        Called on the loop when a runtime has started; looks again every
+        ``IDLE_POLL`` until it is warm or replaced (completion.py says why).
+        """
+        if self._runtime not in (None, runtime) or self._completer.is_warm(runtime):
+            return
+        if not runtime.alive:
+            return
+        busy = self._main_asyncio_lock.locked() or self._runs_in_flight() > 0
+        if busy or seen != self._requests_planned:
+            looks = 0
+        else:
+            looks += 1
+        if looks >= IDLE_POLLS:
+            self._completer.warm(runtime)
+            return
+        loop = asyncio.get_running_loop()
+        loop.call_later(IDLE_POLL, self._warm_when_idle, runtime, looks, self._requests_planned)
 
     # -- shell dispatch --------------------------------------------------
     async def execute_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
@@ -137,43 +159,25 @@ class IntrospectionMixin(_Base):
 
     # -- the runtime's completion ----------------------------------------
     async def _ask_completion(self, document: str) -> CompletionResult | None:
-        """marimo's completion of ``document``'s end; None if no answer in time."""
-        from marimo._internal.commands import CodeCompletionCommand
-        from marimo._internal.ids import CellId_t
-
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + ANSWER_TIMEOUT
-        try:
-            # Shielded: giving up must not cancel the runtime's start, which
-            # the next execute_request still waits for.
-            runtime = await asyncio.wait_for(asyncio.shield(self._ensure_runtime()), ANSWER_TIMEOUT)
-        except Exception:
-            return None
-        request_id = uuid.uuid4().hex
-        waiter: asyncio.Future[CompletionResult] = loop.create_future()
-        self._completions[request_id] = waiter
-        try:
-            command: Any = CodeCompletionCommand(
-                id=request_id,  # type: ignore[arg-type]  # marimo's RequestId is a str
-                document=document,
-                cell_id=CellId_t(_NO_CELL),
-            )
-            runtime.complete(command)
-            return await asyncio.wait_for(waiter, max(0.0, deadline - loop.time()))
-        except Exception:
-            return None
-        finally:
-            self._completions.pop(request_id, None)
+        return await self._completer.ask(document)
 
     async def _find_source(self, code: str, target: Target) -> Source | None:
         loop = asyncio.get_running_loop()
         job = loop.run_in_executor(
             self._jedi, definition_source, self._history.codes(), code, target
         )
+        # The bridge's own jedi is cold at first too (completion.py).
+        budget = WARM_BUDGET if self._jedi_warm else COLD_BUDGET
         try:
-            return await asyncio.wait_for(job, ANSWER_TIMEOUT)
-        except Exception:
+            source = await asyncio.wait_for(job, budget)
+        except asyncio.TimeoutError:
+            self.log.warning("inspection: jedi found no source within %.0f s", budget)
             return None
+        except Exception:
+            self.log.debug("inspection: jedi failed", exc_info=True)
+            return None
+        self._jedi_warm = True
+        return source
 
     # -- the protocol ----------------------------------------------------
     async def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:

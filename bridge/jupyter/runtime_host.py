@@ -26,6 +26,7 @@ from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator, Run
 from bridge.runtime.child import EOF_REPLY
 from bridge.runtime.client import RuntimeClient
+from bridge.runtime.completion import Completions
 from bridge.runtime.launch_config import on_cell_change
 from bridge.runtime.messages import (
     CellOp,
@@ -57,6 +58,8 @@ class RuntimeHostMixin:
     _held: list[Notification | Other] | None
     # From IntrospectionMixin (declared only: a body here would shadow it).
     _completion_arrived: Callable[[CompletionResult], None]
+    _warm_when_idle: Callable[..., None]
+    _completer: Completions
 
     def _start_runtime(self) -> None:
         future: concurrent.futures.Future[RuntimeClient] = concurrent.futures.Future()
@@ -84,6 +87,7 @@ class RuntimeHostMixin:
             else:
                 self._mode = on_cell_change(client.config)
                 future.set_result(client)
+                self._io_loop.add_callback(self._warm_when_idle, client)
 
         threading.Thread(target=start, name="marimo-runtime-start", daemon=True).start()
         # The CreateNotebookCommand that start() sends completes like any run.
@@ -120,6 +124,9 @@ class RuntimeHostMixin:
             return await self._ensure_runtime()
         self._runtime = client
         return client
+
+    def _runs_in_flight(self) -> int:
+        return len(self._correlator)
 
     def _on_notifications(self, notes: list[Notification | Other]) -> None:
         # Everything happens on the loop: the client reads the runtime's
@@ -192,6 +199,7 @@ class RuntimeHostMixin:
             "runtime, which re-runs the cells that request needs."
         )
         client.stop(timeout=0.5)  # close its queues; reap the process
+        self._completer.runtime_replaced()
         self._runtime = None
         self._runtime_ready = None
         if len(self._correlator) == 0:

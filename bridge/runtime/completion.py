@@ -1,0 +1,137 @@
+"""marimo's completion, asked over the runtime's completion queue.
+
+The runtime answers a ``CodeCompletionCommand`` on a worker thread of its
+own, even while a cell runs, with a ``completion-result`` keyed by the
+command's id. Its first answer is slow: importing jedi and marimo's
+completion module, and jedi's first inference, which reads the builtins'
+stubs (about 1 s on this machine with jedi's disk cache filled, over 3 s
+without it, as on a fresh machine). So:
+
+* the first answer of each runtime is waited for with a budget for a cold
+  start (``COLD_BUDGET``), later ones with ``WARM_BUDGET``: a frontend waits on
+  the reply, and a runtime that never answers must not hang it;
+* once the runtime has been idle for a moment, one completion is asked ahead
+  of any user (``warm``), so the first Tab a user presses is answered as
+  quickly as the next ones. JupyterLab drops a provider's answer that takes
+  over a second (its completer's ``providerTimeout``), so a cold first answer
+  is lost there however long the kernel waits. The warm-up waits for an idle
+  runtime because it competes for the runtime's GIL with whatever cell runs:
+  nbclient and papermill, which send their requests back to back, never
+  leave it idle and so never pay for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bridge.runtime.messages import CompletionResult
+
+# Generous: a slow machine with an empty jedi cache, under load.
+COLD_BUDGET = 30.0
+# The runtime has answered before: an answer this late is a stuck worker.
+WARM_BUDGET = 3.0
+# How long a starting runtime is waited for before the answer is empty.
+START_BUDGET = 60.0
+# The warm-up's document: an attribute of a stdlib module, so jedi reads the
+# builtins' and a module's stubs, the bulk of a first completion.
+WARM_UP_DOCUMENT = "import os; os.pa"
+
+# marimo leaves the requesting cell's code out of the context it completes
+# in; Jupyter's complete_request names no cell, so this id names none.
+_NO_CELL = "__bridge_completion__"
+
+
+class Completions:
+    """Asks the runtime for completions; one per kernel, across runtimes.
+
+    ``runtime`` gives the current runtime, waiting for one that is starting;
+    the kernel hands each ``completion-result`` to ``arrived`` and tells
+    ``runtime_replaced`` when a runtime goes away. What could not be answered
+    is said in ``log``, the kernel's.
+    """
+
+    def __init__(self, runtime: Callable[[], Awaitable[Any]], log: logging.Logger) -> None:
+        self._runtime = runtime
+        self._log = log
+        self._waiters: dict[str, asyncio.Future[CompletionResult]] = {}
+        # The runtime whose completion worker has answered once (warm).
+        self._warm: object | None = None
+        self._warming: str | None = None
+        self._warming_runtime: object | None = None
+
+    def arrived(self, result: CompletionResult) -> None:
+        """A completion-result from the runtime, on the event loop."""
+        if result.completion_id == self._warming:
+            self._warm = self._warming_runtime
+            self._warming = None
+        waiter = self._waiters.get(result.completion_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(result)
+        # Else its request gave up waiting: nobody to tell.
+
+    def runtime_replaced(self) -> None:
+        """The runtime died or was stopped: the next one starts cold."""
+        self._warm = None
+        self._warming = None
+        self._warming_runtime = None
+
+    def warm(self, runtime: Any) -> None:
+        """Ask one completion of ``runtime`` that nobody waits for."""
+        if self._warm is runtime or self._warming_runtime is runtime:
+            return
+        request_id = uuid.uuid4().hex
+        self._warming, self._warming_runtime = request_id, runtime
+        try:
+            runtime.complete(_command(request_id, WARM_UP_DOCUMENT))
+        except Exception:
+            self._log.warning("completion warm-up could not reach the runtime", exc_info=True)
+            self._warming = self._warming_runtime = None
+
+    def is_warm(self, runtime: Any) -> bool:
+        return self._warm is runtime
+
+    async def ask(self, document: str) -> CompletionResult | None:
+        """marimo's completion of ``document``'s end; None if none came in time."""
+        loop = asyncio.get_running_loop()
+        try:
+            # Shielded: giving up must not cancel the runtime's start, which
+            # the next execute_request still waits for.
+            runtime = await asyncio.wait_for(asyncio.shield(self._runtime()), START_BUDGET)
+        except Exception as exc:
+            self._log.warning("completion: no marimo runtime to ask (%s); no matches sent", exc)
+            return None
+        budget = WARM_BUDGET if self._warm is runtime else COLD_BUDGET
+        request_id = uuid.uuid4().hex
+        waiter: asyncio.Future[CompletionResult] = loop.create_future()
+        self._waiters[request_id] = waiter
+        try:
+            runtime.complete(_command(request_id, document))
+            result = await asyncio.wait_for(waiter, budget)
+        except asyncio.TimeoutError:
+            self._log.warning(
+                "completion: the marimo runtime did not answer within %.0f s; no matches sent",
+                budget,
+            )
+            return None
+        except Exception as exc:
+            self._log.warning("completion failed (%s); no matches sent", exc)
+            return None
+        finally:
+            self._waiters.pop(request_id, None)
+        self._warm = runtime
+        return result
+
+
+def _command(request_id: str, document: str) -> Any:
+    from marimo._internal.commands import CodeCompletionCommand
+    from marimo._internal.ids import CellId_t
+
+    return CodeCompletionCommand(
+        id=request_id,  # type: ignore[arg-type]  # marimo's RequestId is a str
+        document=document,
+        cell_id=CellId_t(_NO_CELL),
+    )
