@@ -35,6 +35,8 @@ from bridge.runs.correlator import Correlator
 from bridge.runs.request import RequestRun
 from bridge.runtime.client import RuntimeClient, create_notebook
 from bridge.twin.keeper import TwinKeeper
+from bridge.widgets.elements import UiElements
+from bridge.widgets.relay import WidgetRelay
 
 SCRATCH_MAGIC = "%%scratch"
 # IPython magics frontends put in their own setup code (VS Code's matplotlib
@@ -89,6 +91,12 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         self._started = None
         self._held = None
         self._last_parent = None
+        # The request whose work is published last: runtime-made widget
+        # messages that belong to no request go out under it.
+        self._latest_parent: dict[str, Any] = {}
+        self._widgets = WidgetRelay(self._send_with_buffers, self._run_interaction, self.log)
+        self._elements = UiElements(self._widgets, self.log)
+        self.shell_handlers.update(self._widgets.handlers)
         # Started now, awaited by the first request: kernel_info_reply must not
         # wait for marimo's import.
         self._start_runtime()
@@ -261,6 +269,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         """Publish the request's placeholders and notices, then wait for its run."""
         request, context = planned.request, planned.context
         parent = context.parent
+        self._latest_parent = parent
         self._router.begin(request, context)
         if planned.replay is not None:
             self._router.replay(planned.replay, request)
@@ -359,6 +368,56 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         assert self.session is not None
         self.session.send(
             self.iopub_socket, msg_type, content, parent=parent, ident=self._topic(msg_type)
+        )
+
+    def _send_with_buffers(
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        parent: dict[str, Any],
+        buffers: list[bytes],
+        metadata: dict[str, Any],
+    ) -> None:
+        assert self.session is not None
+        self.session.send(
+            self.iopub_socket,
+            msg_type,
+            content,
+            parent=parent or self._latest_parent,
+            ident=self._topic(msg_type),
+            buffers=buffers or None,
+            metadata=metadata or None,
+        )
+
+    # -- widgets ---------------------------------------------------------
+    async def _run_interaction(self, command: Any, parent: dict[str, Any]) -> None:
+        """A frontend's widget interaction as a run of its own, published
+        under its comm_msg: the cells it re-runs update in place."""
+        runtime = await self._ensure_runtime()
+        request = RequestRun(
+            parent["header"]["msg_id"], set(), self._router.publish, asyncio.get_running_loop()
+        )
+        context = RequestContext(
+            parent=parent, silent=False, execution_count=self.execution_count, anchored=False
+        )
+        self._latest_parent = parent
+        self._router.begin(request, context)
+        self._send_command(runtime, request, command)
+        try:
+            await request.done
+        finally:
+            self._router.end(request)
+        if request.failures():
+            failed = ", ".join(sorted({self._router.label(c) for c, _ in request.failures()}))
+            self.log.info("widget interaction: %s failed", failed)
+
+    async def comm_info_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        content = parent.get("content")
+        target = content.get("target_name") if isinstance(content, dict) else None
+        comms = self._widgets.comm_info(target if isinstance(target, str) else None)
+        assert self.session is not None
+        self.session.send(
+            stream, "comm_info_reply", {"status": "ok", "comms": comms}, parent, ident
         )
 
     # -- lifecycle -------------------------------------------------------

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from tornado import ioloop
 
 from bridge.jupyter.outputs import OutputRouter
@@ -33,10 +34,13 @@ from bridge.runtime.messages import (
     CellOutput,
     CompletionResult,
     DocumentTransaction,
+    ModelLifecycle,
     Notification,
     Other,
 )
 from bridge.twin.keeper import TwinKeeper
+from bridge.widgets.elements import UiElements
+from bridge.widgets.relay import WidgetRelay
 
 
 class RuntimeHostMixin:
@@ -55,6 +59,9 @@ class RuntimeHostMixin:
     _loss_notice: str | None
     _mode: str | None
     _loop_thread: int
+    _widgets: WidgetRelay
+    _elements: UiElements
+    _latest_parent: dict[str, Any]
     _held: list[Notification | Other] | None
     # From IntrospectionMixin (declared only: a body here would shadow it).
     _completion_arrived: Callable[[CompletionResult], None]
@@ -148,6 +155,9 @@ class RuntimeHostMixin:
                 # Belongs to no run: the correlator would give it to the head run.
                 self._completion_arrived(note)
                 continue
+            if isinstance(note, ModelLifecycle):
+                self._widgets.on_model(note, self._latest_parent)
+                continue
             if isinstance(note, DocumentTransaction):
                 changed |= self._apply_transaction(note.transaction)
                 continue
@@ -156,6 +166,11 @@ class RuntimeHostMixin:
                 for item in note.console_items():
                     if item.channel == "stdin":
                         self._io_loop.add_callback(self._on_input_prompt, note.cell_id, item)
+                if note.output is not None:
+                    # marimo's UI elements become widgets (bridge/widgets).
+                    live = self._elements.translate(note.cell_id, note.output)
+                    if live is not None:
+                        note = msgspec.structs.replace(note, output=live)
             self._correlator.feed(note)
         if changed:
             self._twin.save(self._cells.jupyter_ids)
@@ -207,6 +222,8 @@ class RuntimeHostMixin:
         self._correlator.lose_all(reason)
         self._router.reset()
         self._last_outputs.clear()
+        self._widgets.runtime_lost(self._latest_parent)
+        self._elements.reset()
 
     def _on_sigint(self, signum: int, frame: Any) -> None:
         self._stdin.cancel()

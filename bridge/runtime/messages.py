@@ -76,6 +76,44 @@ class CompletionResult(msgspec.Struct, tag="completion-result", tag_field="op"):
     options: list[CompletionOption] = []
 
 
+class EsmSpec(msgspec.Struct):
+    """Where an anywidget's ESM is (marimo strips ``_esm`` from the state)."""
+
+    url: str
+    hash: str = ""
+
+
+class ModelOpen(msgspec.Struct, tag="open", tag_field="method"):
+    state: dict[str, Any]
+    buffer_paths: list[list[str | int]] = []
+    buffers: list[bytes] = []  # base64 in the JSON stream
+    esm_spec: EsmSpec | None = None
+
+
+class ModelUpdate(msgspec.Struct, tag="update", tag_field="method"):
+    state: dict[str, Any]
+    buffer_paths: list[list[str | int]] = []
+    buffers: list[bytes] = []
+    esm_spec: EsmSpec | None = None
+
+
+class ModelCustom(msgspec.Struct, tag="custom", tag_field="method"):
+    content: Any = None
+    buffers: list[bytes] = []
+
+
+class ModelClose(msgspec.Struct, tag="close", tag_field="method"):
+    pass
+
+
+class ModelLifecycle(msgspec.Struct, tag="model-lifecycle", tag_field="op"):
+    """A widget model's open, update, custom message or close. It belongs to
+    no run: a widget may change from a thread, between runs."""
+
+    model_id: str
+    message: ModelOpen | ModelUpdate | ModelCustom | ModelClose
+
+
 class Other(msgspec.Struct):
     """Any op the bridge does not route (variables, ui elements, ...)."""
 
@@ -84,7 +122,13 @@ class Other(msgspec.Struct):
 
 
 Notification = (
-    CellOp | CompletedRun | Interrupted | Execution | DocumentTransaction | CompletionResult
+    CellOp
+    | CompletedRun
+    | Interrupted
+    | Execution
+    | DocumentTransaction
+    | CompletionResult
+    | ModelLifecycle
 )
 
 _ROUTED = msgspec.json.Decoder(Notification)
@@ -97,6 +141,7 @@ _ROUTED_OPS = frozenset(
         b"execution",
         b"notebook-document-transaction",
         b"completion-result",
+        b"model-lifecycle",
     )
 )
 _OP = re.compile(rb'"op": ?"([a-z-]+)"')

@@ -25,6 +25,9 @@ _VEGA_SCHEMA = re.compile(r"^https://vega\.github\.io/schema/vega-lite/v\d+(\.\d
 VEGALITE_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # Components that only wrap others; the inner one names the element.
 _WRAPPERS = {"ui-element", "lazy"}
+# A Jupyter widget's view: its model travels as a comm (bridge/widgets).
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_TEXT = "A Jupyter widget: live in JupyterLab, Notebook 7 and VS Code"
 
 
 def html_to_text(markup: str) -> str:
@@ -74,10 +77,30 @@ def marimo_components_text(markup: str) -> list[str]:
     ]
 
 
+def _anywidget_view(markup: str) -> Bundle | None:
+    """marimo shows an anywidget (and ``mo.ui.anywidget``) as its own
+    ``<marimo-anywidget>`` element naming the widget's model: a widget view."""
+    components = [m for m in _MARIMO_COMPONENT.finditer(markup) if m.group(1) not in _WRAPPERS]
+    if len(components) != 1 or components[0].group(1).lower() != "anywidget":
+        return None
+    attrs = {
+        m.group(1).lower(): html.unescape(m.group(2) if m.group(2) is not None else m.group(3))
+        for m in _ATTR.finditer(components[0].group(2))
+    }
+    model_id = _json_or_raw(attrs.get("data-model-id", ""))
+    if not model_id:
+        return None
+    view = {"version_major": 2, "version_minor": 0, "model_id": model_id}
+    return {WIDGET_VIEW: view, "text/plain": WIDGET_TEXT}, {}
+
+
 def _html_bundle(markup: str) -> Bundle | None:
     match = _PRE_REPR.match(markup.strip())
     if match:  # marimo's plain repr of a value: show it as text, like IPython
         return {"text/plain": html.unescape(match.group(1))}, {}
+    widget = _anywidget_view(markup)
+    if widget is not None:
+        return widget
     components = marimo_components_text(markup)
     if components:
         # Only marimo's frontend defines these elements; elsewhere they would
@@ -192,6 +215,11 @@ def to_bundle(mimetype: str, data: Any) -> Bundle | None:
         return out, {}
     if mimetype == "application/vnd.marimo+mimebundle":
         return _mimebundle(data)
+    if mimetype == WIDGET_VIEW:
+        view = _loads(data)
+        if not isinstance(view, dict) or not isinstance(view.get("model_id"), str):
+            return None
+        return {WIDGET_VIEW: view, "text/plain": WIDGET_TEXT}, {}
     if mimetype in ("text/latex", "text/csv", "application/javascript"):
         return {mimetype: str(data), "text/plain": str(data)}, {}
     # Unknown marimo-specific types: say so rather than show nothing.
