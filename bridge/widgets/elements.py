@@ -36,8 +36,6 @@ class UiElements:
         self._relay = relay
         self._log = log
         self._by_cell: dict[str, list[Any]] = {}
-        self._by_model: dict[str, Any] = {}
-        relay.local_updated = self._resync
 
     def translate(self, cell_id: str, output: CellOutput) -> CellOutput | None:
         """The output with its UI elements as a widget view; None if it
@@ -57,7 +55,6 @@ class UiElements:
             )
             return None
         self._by_cell[cell_id] = made
-        self._by_model.update((w.model_id, w) for w in made)
         view = {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}
         text = "\n".join(marimo_components_text(output.data))
         bundle = {WIDGET_VIEW: view, "text/plain": text}
@@ -66,8 +63,11 @@ class UiElements:
     def forget_cell(self, cell_id: str) -> None:
         """The cell's output changed (or it is gone): close its widgets."""
         for widget in self._by_cell.pop(cell_id, []):
-            self._by_model.pop(widget.model_id, None)
             try:
+                # A widget's layout and style are models of their own.
+                for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+                    if part is not None:
+                        part.close()
                 widget.close()
             except Exception:
                 self._log.debug("closing a widget failed", exc_info=True)
@@ -75,18 +75,6 @@ class UiElements:
     def reset(self) -> None:
         for cell in list(self._by_cell):
             self.forget_cell(cell)
-
-    def _resync(self, model_id: str, written: dict[str, Any]) -> None:
-        """A frontend wrote ``written``; where the widget refused a value (a
-        string for a slider), show the frontend the value it kept."""
-        widget = self._by_model.get(model_id)
-        if widget is None:
-            return
-        keys = [k for k in written if isinstance(k, str) and widget.has_trait(k)]
-        kept = widget.get_state(keys) if keys else {}
-        refused = [k for k in keys if kept.get(k) != written[k]]
-        if refused:
-            widget.send_state(refused)
 
     def _send_value(self, object_id: str, value: Any) -> None:
         from marimo._internal.commands import UpdateUIElementCommand

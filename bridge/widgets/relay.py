@@ -84,7 +84,13 @@ class _KernelComm(BaseComm):
 
     def __init__(self, relay: WidgetRelay, *args: Any, **kwargs: Any) -> None:
         self._relay = relay
+        self.owner: Any = None  # the widget, once it listens (on_msg)
         super().__init__(*args, **kwargs)
+
+    def on_msg(self, callback: Any) -> None:
+        super().on_msg(callback)
+        # ipywidgets listens with its widget's bound _handle_msg.
+        self.owner = getattr(callback, "__self__", None)
 
     def publish_msg(
         self,
@@ -119,9 +125,6 @@ class WidgetRelay:
         # and the interactions they start are what it waits for.
         self.parent: dict[str, Any] = {}
         self._started: list[asyncio.Future[None]] | None = None
-        # Told which traits a frontend just wrote on a local widget, so that
-        # a value its trait refused is set back in the frontend too.
-        self.local_updated: Callable[[str, dict[str, Any]], None] | None = None
 
     @property
     def handlers(self) -> dict[str, Callable[[Any, Any, dict[str, Any]], Awaitable[None]]]:
@@ -278,12 +281,13 @@ class WidgetRelay:
             local.handle_msg(parent)
             data = parent["content"].get("data")
             state = data.get("state") if isinstance(data, dict) else None
-            if isinstance(state, dict) and self.local_updated is not None:
-                self.local_updated(local.comm_id, state)
+            if isinstance(state, dict):
+                _set_back(getattr(local, "owner", None), state)
         except Exception as exc:
             self._log.warning("comm_msg for widget %s refused: %s", local.comm_id, exc)
         finally:
             started, self._started = self._started, None
+            self.parent = {}
         for done in started:
             await self._settled(done)
 
@@ -366,7 +370,13 @@ class WidgetRelay:
         states: dict[str, Any] = {}
         paths: list[list[str | int]] = []
         blobs: list[bytes] = []
-        for model_id, model in self._models.items():
+        models = dict(self._models)
+        for comm_id, local in self._local.comms.items():
+            owner = getattr(local, "owner", None)
+            if owner is not None:
+                # The controls made here hold no binary values: no buffers.
+                models[comm_id] = ModelState(dict(owner.get_state()))
+        for model_id, model in models.items():
             state, model_paths, model_blobs = model.full()
             states[model_id] = {
                 "model_name": state.get("_model_name"),
@@ -378,3 +388,15 @@ class WidgetRelay:
             blobs.extend(model_blobs)
         data = {"method": "update_states", "states": states, "buffer_paths": paths}
         self._send("comm_msg", {"comm_id": comm_id, "data": data}, parent, blobs, {})
+
+
+def _set_back(widget: Any, written: dict[str, Any]) -> None:
+    """Where a widget refused what a frontend wrote (a string for a slider;
+    ipywidgets logs it and keeps its value), show the frontend that value."""
+    if widget is None:
+        return
+    keys = [k for k in written if isinstance(k, str) and widget.has_trait(k)]
+    kept = widget.get_state(keys) if keys else {}
+    refused = [k for k in keys if kept.get(k) != written[k]]
+    if refused:
+        widget.send_state(refused)
