@@ -26,7 +26,7 @@ e2e:
 # The README's pictures (examples/screenshots/), from the scenarios that make them.
 screenshots:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) -m pytest -q -p no:cacheprovider \
-		tests/e2e --readme-shots -k "updates_dependents or failing_dependent or twin_intact"
+		tests/e2e --readme-shots -k "updates_dependents or failing_dependent or twin_intact or slider_drives_a_chart"
 
 lint:
 	$(VENV)/bin/ruff check bridge tests bench examples
