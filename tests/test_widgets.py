@@ -367,3 +367,30 @@ def test_vscode_widget_message_shapes(kc: BlockingKernelClient) -> None:
     )
     closes = [m for m in until_idle(kc, asked).outputs if m["msg_type"] == "comm_close"]
     assert [m["content"]["comm_id"] for m in closes] == ["v"]
+
+
+def test_a_form_submits_and_a_dictionary_sets_its_entries(kc: BlockingKernelClient) -> None:
+    nb, models = Notebook(), Models()
+    run(kc, nb, models, "c1", "import marimo as mo\nf = mo.ui.text(label='name').form()\nf")
+    run(kc, nb, models, "c2", "print('submitted:', f.value)")
+    assert nb.shown("c2").strip() == "submitted: None"
+    set_value(kc, models, nb, models.one("TextModel"), {"value": "Ada"})
+    assert nb.shown("c2").strip() == "submitted: None", "typing alone submits nothing"
+    submit = models.one("ButtonModel")
+    assert models.state[submit]["description"] == "Submit"
+    click(kc, models, nb, submit)
+    assert nb.shown("c2").strip() == "submitted: Ada"
+
+    run(
+        kc,
+        nb,
+        models,
+        "c3",
+        "d = mo.ui.dictionary({'alpha': mo.ui.number(0, 5), 'beta': mo.ui.switch()})\nd",
+    )
+    run(kc, nb, models, "c4", "print(sorted(d.value.items()))")
+    labels = {s.get("value") for s in models.state.values() if s["_model_name"] == "LabelModel"}
+    assert {"alpha", "beta"} <= labels
+    set_value(kc, models, nb, models.one("BoundedIntTextModel"), {"value": 4})
+    set_value(kc, models, nb, models.one("CheckboxModel"), {"value": True})
+    assert nb.shown("c4").strip() == "[('alpha', 4), ('beta', True)]"

@@ -22,7 +22,7 @@ from typing import Any
 
 from bridge.runtime.messages import CellOutput
 from bridge.translate.mime import WIDGET_VIEW, marimo_components_text
-from bridge.widgets.markup import Element, Group, Node, Stack, read
+from bridge.widgets.markup import Element, Form, Group, Node, Stack, read
 from bridge.widgets.relay import WidgetRelay
 
 # Sends a value for an element, as marimo's frontend would.
@@ -113,6 +113,8 @@ def _build(node: Node, on_value: OnValue, made: list[Any]) -> Any:
         box = ipywidgets.VBox(rows)
         made.append(box)
         return box
+    if isinstance(node, Form):
+        return _form(node, on_value, made)
     widget, read_value = _MAKERS[node.kind](node)
     made.append(widget)
     object_id = node.object_id
@@ -128,6 +130,25 @@ def _build(node: Node, on_value: OnValue, made: list[Any]) -> Any:
     else:
         widget.observe(lambda change: on_value(object_id, read_value(change["new"])), "value")
     return widget
+
+
+def _form(node: Form, on_value: OnValue, made: list[Any]) -> Any:
+    """The element and a submit button: the form's value is the element's
+    value when submitted, as in marimo (the element's own changes run nothing)."""
+    import ipywidgets
+
+    widget, read_value = _MAKERS[node.child.kind](node.child)
+    pending = [read_value(widget.value)] if hasattr(widget, "value") else [None]
+    widget.observe(lambda change: pending.__setitem__(0, read_value(change["new"])), "value")
+    label = node.element.data.get("submit_button_label")
+    submit = ipywidgets.Button(
+        description=str(label or "Submit"),
+        disabled=bool(node.element.data.get("submit_button_disabled", False)),
+    )
+    submit.on_click(lambda _: on_value(node.element.object_id, pending[0]))
+    box = ipywidgets.VBox([widget, submit])
+    made.extend([widget, submit, box])
+    return box
 
 
 def _description(element: Element) -> dict[str, Any]:

@@ -72,6 +72,14 @@ class Group:
 
 
 @dataclass
+class Form:
+    """``element.form()``: the element, and a button that submits its value."""
+
+    element: Element
+    child: Element
+
+
+@dataclass
 class Stack:
     """``mo.hstack``/``mo.vstack``: children laid out in a row or a column."""
 
@@ -79,7 +87,7 @@ class Stack:
     children: list[Node] = field(default_factory=list)
 
 
-Node = Element | Group | Stack
+Node = Element | Group | Form | Stack
 
 
 class _Tree(HTMLParser):
@@ -91,6 +99,7 @@ class _Tree(HTMLParser):
         self._stack: list[Stack] = [self.root]
         self._open: list[str] = []  # the tags open, to match their ends
         self._element: Element | None = None
+        self._form: Element | None = None  # a form whose element is being read
         self._inner: dict[str, Any] | None = None
         self.failed = False
 
@@ -115,6 +124,12 @@ class _Tree(HTMLParser):
             self._element = Element(values.get("object-id", ""), "", {})
             self._open.append(tag)
             return
+        if tag == "marimo-ui-element" and self._element is not None:
+            if self._element.kind != "form" or self._form is not None:
+                self.failed = True
+            self._form, self._element = self._element, Element(values.get("object-id", ""), "", {})
+            self._open.append(tag)
+            return
         if tag.startswith("marimo-") and self._element is not None and not self._element.kind:
             self._element.kind = tag.removeprefix("marimo-")
             for key, raw in values.items():
@@ -137,8 +152,18 @@ class _Tree(HTMLParser):
         if tag == "div" and self._element is None:
             if len(self._stack) > 1:
                 self._stack.pop()
+        elif tag == "marimo-ui-element" and self._form is not None and self._element is not None:
+            self._form.data["child"] = self._element  # the form's element, read
+            self._element, self._form = self._form, None
         elif tag == "marimo-ui-element" and self._element is not None:
             element, self._element = self._element, None
+            if element.kind == "form":
+                child = element.data.pop("child", None)
+                if isinstance(child, Element):
+                    self._stack[-1].children.append(Form(element, child))
+                else:
+                    self.failed = True
+                return
             if element.kind not in GROUPS:
                 self._stack[-1].children.append(element)
                 return
@@ -198,4 +223,6 @@ def _all_live(node: Node) -> bool:
         return node.kind in LIVE and bool(node.object_id)
     if isinstance(node, Group):
         return bool(node.element.object_id) and all(_all_live(c) for _, c in node.children)
+    if isinstance(node, Form):
+        return bool(node.element.object_id) and _all_live(node.child)
     return bool(node.children) and all(_all_live(c) for c in node.children)

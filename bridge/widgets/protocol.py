@@ -104,18 +104,6 @@ class ModelState:
         paths = [list(p) for p in self.buffers]
         return dict(self.state), paths, list(self.buffers.values())
 
-    @property
-    def model_name(self) -> str:
-        return str(self.state.get("_model_name", ""))
-
-    def describe(self) -> str:
-        """A text stand-in, as ipywidgets' repr: ``IntSlider(value=3)``."""
-        name = self.model_name.removesuffix("Model") or "Widget"
-        value = self.state.get("value")
-        if value is None or isinstance(value, (dict, list)):
-            return f"{name}()"
-        return f"{name}(value={value!r})"
-
 
 def model_command(model_id: str, message: CommUpdate | CommCustom, buffers: list[bytes]) -> Any:
     """The runtime's ``ModelCommand`` for a frontend's update or custom message."""

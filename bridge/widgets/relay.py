@@ -192,10 +192,6 @@ class WidgetRelay:
             waiting.done.cancel()
         self._waiting.clear()
 
-    def describe(self, model_id: str) -> str | None:
-        model = self._models.get(model_id)
-        return model.describe() if model is not None else None
-
     # -- from a frontend -----------------------------------------------------
     async def comm_open(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
         content = parent.get("content")
