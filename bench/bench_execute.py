@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from floor import Floor
-from frontend import execute
+from frontend import execute, warm_completion
 from results import save
 
 N = int(os.environ.get("BENCH_N", "300"))
@@ -51,6 +51,7 @@ def jupyter(kernel_name: str) -> list[float]:
     from jupyter_client.manager import start_new_kernel
 
     km, kc = start_new_kernel(kernel_name=kernel_name)
+    warm_completion(kc)
     samples = []
     try:
         for i in range(N + WARMUP):

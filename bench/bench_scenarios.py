@@ -49,7 +49,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 import psutil  # noqa: E402
 from floor import Floor  # noqa: E402
-from frontend import execute, send_execute, wait  # noqa: E402
+from frontend import execute, send_execute, wait, warm_completion  # noqa: E402
 from helpers import runtime_process  # noqa: E402
 from jupyter_client.manager import KernelManager, start_new_kernel  # noqa: E402
 from results import save  # noqa: E402
@@ -83,6 +83,7 @@ class Jupyter:
     def __init__(self, name: str, cwd: str) -> None:
         self.name = name
         self.km, self.kc = start_new_kernel(kernel_name=name, cwd=cwd)
+        warm_completion(self.kc)
         self.pid = self.km.provisioner.process.pid  # type: ignore[union-attr]
         STARTED.append(self.pid)
         self.runtime_pid: int | None = None

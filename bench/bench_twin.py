@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from frontend import warm_completion
 from helpers import collect, execute
 from jupyter_client.manager import start_new_kernel
 from results import save
@@ -75,7 +76,9 @@ def wait_for(predicate: object, timeout: float = 120) -> float:
 
 def start(folder: Path) -> tuple[object, object]:
     env = {**os.environ, "MARIMO_BRIDGE_NOTEBOOK": str(folder / "nb.ipynb")}
-    return start_new_kernel(kernel_name="marimo", cwd=str(folder), env=env)
+    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(folder), env=env)
+    warm_completion(kc)
+    return km, kc
 
 
 def five_hundred_cells(folder: Path) -> dict[str, float]:

@@ -24,7 +24,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import send_execute
 
-__all__ = ["Answer", "execute", "send_execute", "wait"]
+__all__ = ["Answer", "execute", "send_execute", "wait", "warm_completion"]
 
 
 @dataclass
@@ -80,3 +80,19 @@ def execute(
     kc: BlockingKernelClient, code: str, cell_id: str | None = None, timeout: float = 600
 ) -> Answer:
     return wait(kc, [send_execute(kc, code, cell_id)], timeout)[0]
+
+
+def warm_completion(kc: BlockingKernelClient, timeout: float = 120) -> None:
+    """One completion, answered, before anything is timed.
+
+    The bridge warms its runtime's completion (jedi) once the kernel has
+    been idle a moment, about a second of the runtime's CPU; a benchmark
+    that paused would time that too. A first completion warms it instead,
+    and ipykernel's jedi likewise.
+    """
+    msg_id = kc.complete("zi", 2)
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return

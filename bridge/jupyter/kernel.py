@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Awaitable
 from importlib.metadata import version
 from typing import Any
 
@@ -25,7 +26,7 @@ from bridge.jupyter.introspection import IntrospectionMixin
 from bridge.jupyter.outputs import RUN_STALE, CellView, OutputRouter, RequestContext
 from bridge.jupyter.protocol import ProtocolMixin
 from bridge.jupyter.reply import error_content, rerun_summary
-from bridge.jupyter.run_all import RunAllTracker
+from bridge.jupyter.run_all import RunAllTracker, header
 from bridge.jupyter.runtime_host import RuntimeHostMixin
 from bridge.jupyter.stdin import InputBroker
 from bridge.jupyter.validate import refused
@@ -390,10 +391,13 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         )
 
     # -- widgets ---------------------------------------------------------
-    async def _run_interaction(self, command: Any, parent: dict[str, Any]) -> None:
+    def _run_interaction(self, command: Any, parent: dict[str, Any]) -> Awaitable[None]:
         """A frontend's widget interaction as a run of its own, published
-        under its comm_msg: the cells it re-runs update in place."""
-        runtime = await self._ensure_runtime()
+        under its comm_msg: the cells it re-runs update in place. Sent now
+        when the runtime is up; the result is done when the run is."""
+        runtime = self._ready_runtime()
+        if runtime is None or not runtime.alive:
+            return self._run_interaction_later(command, parent)
         request = RequestRun(
             parent["header"]["msg_id"], set(), self._router.publish, asyncio.get_running_loop()
         )
@@ -403,6 +407,13 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         self._latest_parent = parent
         self._router.begin(request, context)
         self._send_command(runtime, request, command)
+        return self._interaction_done(request)
+
+    async def _run_interaction_later(self, command: Any, parent: dict[str, Any]) -> None:
+        await self._ensure_runtime()
+        await self._run_interaction(command, parent)
+
+    async def _interaction_done(self, request: RequestRun) -> None:
         try:
             await request.done
         finally:
@@ -410,6 +421,21 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         if request.failures():
             failed = ", ".join(sorted({self._router.label(c) for c, _ in request.failures()}))
             self.log.info("widget interaction: %s failed", failed)
+
+    async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
+        # A widget interaction goes to the runtime before ipykernel's busy.
+        if subshell_id is None and self.session is not None:
+            if header(self.session, msg).get("msg_type") == "comm_msg":
+                try:
+                    # A peek (content=False) checks the signature without
+                    # recording it: ipykernel reads the message again.
+                    _, frames = self.session.feed_identities(msg, copy=False)
+                    parent = self.session.deserialize(frames, content=False, copy=False)
+                    parent["content"] = self.session.unpack(parent["content"])
+                    self._widgets.early(parent)
+                except Exception:
+                    self.log.debug("comm_msg not read early", exc_info=True)
+        await super().shell_main(subshell_id, msg)
 
     async def comm_info_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
         content = parent.get("content")

@@ -26,6 +26,10 @@ OnExit = Callable[[int | None], None]
 SEND_TIMEOUT_MS = 10_000
 
 
+# UI commands: sent on the control and the UI-element queue.
+_BATCHABLE = frozenset({"UpdateUIElementCommand", "ModelCommand"})
+
+
 class RuntimeStartError(RuntimeError):
     pass
 
@@ -164,6 +168,11 @@ class RuntimeClient:
 
     def send(self, command: Any) -> None:
         self._queues.control_queue.put(command)
+        if type(command).__name__ in _BATCHABLE:
+            # As marimo's own server routes them (marimo._session.queue): the
+            # runtime reads the copy on this queue to merge waiting UI
+            # commands, and forgets a command's token only once it has both.
+            self._queues.set_ui_element_queue.put(command)
 
     def answer_input(self, text: str) -> None:
         """The reply to a cell waiting in ``input()`` (EOF_REPLY for EOF)."""

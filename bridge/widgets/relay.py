@@ -24,6 +24,7 @@ their value has finished.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -58,8 +59,8 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 # (msg_type, content, parent, buffers, metadata) on IOPub; an empty parent
 # means the latest request's.
 Send = Callable[[str, dict[str, Any], dict[str, Any], list[bytes], dict[str, Any]], None]
-# Runs a command in the runtime as a run published under the given parent;
-# returns once that run has completed (or was lost).
+# Sends a command to the runtime as a run published under the given parent,
+# at once; what it returns is done once that run has completed (or was lost).
 Run = Callable[[Any, dict[str, Any]], Awaitable[None]]
 
 
@@ -104,7 +105,15 @@ class _KernelComm(BaseComm):
         if msg_type == "comm_open":
             content["target_name"] = keys.get("target_name") or self.target_name
         blobs = [bytes(b) for b in buffers or []]
-        self._relay._send(msg_type, content, self._relay.parent, blobs, metadata or {})
+        self._relay.send_local(msg_type, content, blobs, metadata or {})
+
+
+@dataclass
+class _Taken:
+    """A comm_msg handled: the interactions it started, what it sends back."""
+
+    started: list[asyncio.Future[None]]
+    held: list[tuple[str, dict[str, Any], list[bytes], dict[str, Any]]]
 
 
 class WidgetRelay:
@@ -115,7 +124,7 @@ class WidgetRelay:
         self._models: dict[str, ModelState] = {}
         self._controls: set[str] = set()
         self._waiting: list[_Interaction] = []
-        self._pump: asyncio.Task[None] | None = None
+        self._running: asyncio.Future[None] | None = None
         # Widgets made in this process: ipywidgets finds their comms through
         # the comm package, whose two functions a kernel is meant to replace.
         self._local = CommManager()
@@ -125,6 +134,10 @@ class WidgetRelay:
         # and the interactions they start are what it waits for.
         self.parent: dict[str, Any] = {}
         self._started: list[asyncio.Future[None]] | None = None
+        # What local widgets send while a frontend's message is handled
+        # (ipywidgets' echo_update): held until the runtime has the command.
+        self._held: list[tuple[str, dict[str, Any], list[bytes], dict[str, Any]]] | None = None
+        self._early: dict[str, _Taken] = {}
 
     @property
     def handlers(self) -> dict[str, Callable[[Any, Any, dict[str, Any]], Awaitable[None]]]:
@@ -191,6 +204,8 @@ class WidgetRelay:
         for waiting in self._waiting:
             waiting.done.cancel()
         self._waiting.clear()
+        self._running = None
+        self._early.clear()
 
     # -- from a frontend -----------------------------------------------------
     async def comm_open(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
@@ -216,41 +231,48 @@ class WidgetRelay:
         # A frontend closing a model's comm closes only its view of it: the
         # model lives in the runtime until its cell re-runs.
 
+    def early(self, parent: dict[str, Any]) -> None:
+        """A comm_msg, before ipykernel publishes busy for it: an update or a
+        custom message goes to the runtime now (as execute requests do, see
+        early_start.py); what it sends back waits for ``comm_msg``."""
+        taken = self._take(parent, early=True)
+        if taken is not None:
+            self._early[str(parent["header"]["msg_id"])] = taken
+
     async def comm_msg(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        taken = self._early.pop(str(parent["header"].get("msg_id")), None)
+        if taken is None:
+            taken = self._take(parent, early=False)
+        if taken is None:
+            return
+        for msg_type, content, buffers, metadata in taken.held:
+            self._send(msg_type, content, parent, buffers, metadata)
+        for done in taken.started:
+            await self._settled(done)
+
+    def _take(self, parent: dict[str, Any], early: bool) -> _Taken | None:
+        """Handle a frontend's comm_msg as far as it can be without waiting.
+
+        None, when ``early``: a message answered with a message of its own
+        (``request_state``), which must come after busy: for the handler.
+        """
+        nothing = _Taken([], [])
         content = parent.get("content")
         if not isinstance(content, dict) or not isinstance(content.get("comm_id"), str):
             self._log.warning("comm_msg without a comm_id: ignored")
-            return
+            return nothing
         comm_id: str = content["comm_id"]
         buffers = [bytes(b) for b in parent.get("buffers") or []]
         try:
             message = read_frontend_message(content.get("data"))
         except msgspec.ValidationError as exc:
             self._log.warning("comm_msg for %s ignored: %s", comm_id, exc)
-            return
+            return nothing
+        if isinstance(message, (CommRequestState, CommRequestStates)):
+            return None if early else self._answer(comm_id, message, parent)
         if comm_id in self._controls:
-            if isinstance(message, CommRequestStates):
-                self._send_all_states(comm_id, parent)
-            else:
-                self._log.warning("comm_msg on the widget control comm ignored: %r", message)
-            return
-        local = self._local.comms.get(comm_id)
-        if local is not None:
-            await self._handle_local(local, parent)
-            return
-        model = self._models.get(comm_id)
-        if model is None:
-            # Expected after a re-run closed it while the frontend still sent.
-            self._log.warning("comm_msg for unknown widget %s ignored", comm_id)
-            return
-        if isinstance(message, CommRequestState):
-            state, paths, blobs = model.full()
-            data = {"method": "update", "state": state, "buffer_paths": paths}
-            self._send("comm_msg", {"comm_id": comm_id, "data": data}, parent, blobs, {})
-            return
-        if isinstance(message, CommRequestStates):
-            self._log.warning("request_states on widget %s ignored", comm_id)
-            return
+            self._log.warning("comm_msg on the widget control comm ignored: %r", message)
+            return nothing
         size = sum(len(b) for b in buffers) + len(msgspec.json.encode(message))
         if size > MAX_MESSAGE_BYTES:
             self._log.warning(
@@ -259,20 +281,58 @@ class WidgetRelay:
                 size,
                 MAX_MESSAGE_BYTES,
             )
-            return
+            return nothing
+        local = self._local.comms.get(comm_id)
+        if local is not None:
+            return self._handle_local(local, parent)
+        model = self._models.get(comm_id)
+        if model is None:
+            # Expected after a re-run closed it while the frontend still sent.
+            self._log.warning("comm_msg for unknown widget %s ignored", comm_id)
+            return nothing
         if isinstance(message, CommUpdate):
             model.merge(
                 {k: v for k, v in message.state.items() if k not in KERNEL_ONLY},
                 message.buffer_paths,
                 buffers,
             )
-        await self._settled(self._model_interaction(comm_id, message, buffers, parent))
+        return _Taken([self._model_interaction(comm_id, message, buffers, parent)], [])
+
+    def _answer(
+        self, comm_id: str, message: CommRequestState | CommRequestStates, parent: dict[str, Any]
+    ) -> _Taken:
+        """A frontend asks for state: one model's, or every model's."""
+        if comm_id in self._controls and isinstance(message, CommRequestStates):
+            self._send_all_states(comm_id, parent)
+            return _Taken([], [])
+        model = self._models.get(comm_id)
+        local = self._local.comms.get(comm_id)
+        if isinstance(message, CommRequestState) and local is not None:
+            return self._handle_local(local, parent)  # ipywidgets answers it
+        if isinstance(message, CommRequestState) and model is not None:
+            state, paths, blobs = model.full()
+            data = {"method": "update", "state": state, "buffer_paths": paths}
+            self._send("comm_msg", {"comm_id": comm_id, "data": data}, parent, blobs, {})
+        else:
+            self._log.warning("comm_msg %r for %s ignored", message, comm_id)
+        return _Taken([], [])
 
     # -- interactions, one at a time -------------------------------------------
-    async def _handle_local(self, local: BaseComm, parent: dict[str, Any]) -> None:
+    def send_local(
+        self, msg_type: str, content: dict[str, Any], buffers: list[bytes], metadata: dict[str, Any]
+    ) -> None:
+        """A local widget's message: held while a frontend's message is
+        handled (ipywidgets' echo_update), so the runtime gets its command
+        first and busy goes out before it."""
+        if self._held is not None:
+            self._held.append((msg_type, content, buffers, metadata))
+        else:
+            self._send(msg_type, content, self.parent, buffers, metadata)
+
+    def _handle_local(self, local: BaseComm, parent: dict[str, Any]) -> _Taken:
         """ipywidgets handles the message itself: a value that does not fit
         its trait raises, and the widget keeps its last good value."""
-        self.parent, self._started = parent, []
+        self.parent, self._started, self._held = parent, [], []
         try:
             local.handle_msg(parent)
             data = parent["content"].get("data")
@@ -282,10 +342,10 @@ class WidgetRelay:
         except Exception as exc:
             self._log.warning("comm_msg for widget %s refused: %s", local.comm_id, exc)
         finally:
-            started, self._started = self._started, None
+            taken = _Taken(self._started, self._held)
+            self._started = self._held = None
             self.parent = {}
-        for done in started:
-            await self._settled(done)
+        return taken
 
     def interact_here(
         self,
@@ -337,8 +397,8 @@ class WidgetRelay:
             return last.done
         done = asyncio.get_running_loop().create_future()
         self._waiting.append(_Interaction(key, state, command, parent, done))
-        if self._pump is None or self._pump.done():
-            self._pump = asyncio.create_task(self._drain())
+        if self._running is None:
+            self._start_next()
         return done
 
     async def _settled(self, done: asyncio.Future[None]) -> None:
@@ -347,20 +407,38 @@ class WidgetRelay:
         except asyncio.CancelledError:
             pass  # the runtime went away; its loss is told elsewhere
 
-    async def _drain(self) -> None:
+    def _start_next(self) -> None:
+        """Send the first waiting interaction now (not a loop turn later)."""
         while self._waiting:
             interaction = self._waiting[0]
             try:
-                await self._run(interaction.command(interaction.state), interaction.parent)
+                running = asyncio.ensure_future(
+                    self._run(interaction.command(interaction.state), interaction.parent)
+                )
             except Exception:
                 self._log.warning(
                     "%s: the interaction could not run", interaction.key, exc_info=True
                 )
-            finally:
-                if self._waiting and self._waiting[0] is interaction:
-                    self._waiting.pop(0)
-                if not interaction.done.done():
-                    interaction.done.set_result(None)
+                self._finished(interaction)
+                continue
+            self._running = running
+            running.add_done_callback(functools.partial(self._ran, interaction=interaction))
+            return
+        self._running = None
+
+    def _ran(self, ran: asyncio.Future[None], *, interaction: _Interaction) -> None:
+        if not ran.cancelled() and ran.exception() is not None:
+            self._log.warning(
+                "%s: the interaction failed", interaction.key, exc_info=ran.exception()
+            )
+        self._finished(interaction)
+        self._start_next()
+
+    def _finished(self, interaction: _Interaction) -> None:
+        if self._waiting and self._waiting[0] is interaction:
+            self._waiting.pop(0)
+        if not interaction.done.done():
+            interaction.done.set_result(None)
 
     def _send_all_states(self, comm_id: str, parent: dict[str, Any]) -> None:
         states: dict[str, Any] = {}
