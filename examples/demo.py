@@ -3,6 +3,9 @@
 Prints each cell's code and outputs, then edits one cell of reactive.ipynb,
 re-runs only that cell, and shows the dependents that updated themselves,
 and the marimo twin the kernel kept of it (written to a temporary folder).
+Last, a widget: a ``mo.ui.slider`` is a Jupyter widget, and moving it (a
+comm message, as JupyterLab's widget manager sends one) re-runs the cell
+that reads it, whose output is updated in its own place.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import nbformat
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
 HERE = Path(__file__).parent
@@ -60,13 +66,86 @@ def run(folder: Path) -> int:
                 edited = next(i for i, c in enumerate(nb.cells) if c.source.startswith("price"))
                 nb.cells[edited].source = "price = 20.0\nquantity = 4"
                 client.execute_cell(nb.cells[edited], edited)
-                show(nb, "after editing the price cell and running only it "
-                         "(dependents re-ran and updated in place)")
+                show(
+                    nb,
+                    "after editing the price cell and running only it "
+                    "(dependents re-ran and updated in place)",
+                )
         if name == "reactive.ipynb":
             twin = folder / "reactive.py"
             print(f"\n=== the marimo twin the kernel kept: {twin.name}\n")
             print(twin.read_text())
+    widgets(folder)
     return 0
+
+
+def request(
+    kc: BlockingKernelClient,
+    msg_type: str,
+    content: dict[str, Any],
+    metadata: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Send one shell message as JupyterLab does; its IOPub messages, to idle."""
+    msg = kc.session.msg(msg_type, content, metadata=metadata or {})
+    kc.shell_channel.send(msg)
+    seen = []
+    while True:
+        out = kc.get_iopub_msg(timeout=60)
+        if out["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+            continue
+        if out["msg_type"] == "status" and out["content"]["execution_state"] == "idle":
+            return seen
+        seen.append(out)
+
+
+def widgets(folder: Path) -> None:
+    print("\n=== widgets: a marimo slider, moved as JupyterLab's widget manager moves it")
+    os.environ.pop("MARIMO_BRIDGE_NOTEBOOK", None)
+    km, kc = start_new_kernel(
+        kernel_name="marimo", cwd=str(folder), env={**os.environ, "MARIMO_BRIDGE_TWIN": "0"}
+    )
+    try:
+        code = "import marimo as mo\nn = mo.ui.slider(1, 10, value=2, label='n')\nn"
+        execute = {
+            "code": "",
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        shown = request(kc, "execute_request", {**execute, "code": code}, {"cellId": "slider"})
+        opened = {
+            m["content"]["comm_id"]: m["content"]["data"]["state"]
+            for m in shown
+            if m["msg_type"] == "comm_open"
+        }
+        slider = next(i for i, s in opened.items() if s["_model_name"] == "IntSliderModel")
+        state = opened[slider]
+        print(
+            f"--- {code}\n    > a Jupyter widget: {state['_model_name']} "
+            f"min={state['min']} max={state['max']} value={state['value']} "
+            f"description={state['description']!r} ({len(opened)} comms opened)"
+        )
+        dependent = "n.value * 100"
+        shown = request(kc, "execute_request", {**execute, "code": dependent}, {"cellId": "dep"})
+        print(f"--- {dependent}\n    > {text_of(shown)}")
+        move = {"method": "update", "state": {"value": 7}, "buffer_paths": []}
+        shown = request(kc, "comm_msg", {"comm_id": slider, "data": move})
+        print("--- the user moves the slider to 7: the dependent's own output becomes")
+        print(f"    > {text_of(shown)}   (update_display_data, in its own place)")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+
+
+def text_of(messages: list[dict[str, Any]]) -> str:
+    texts = [
+        m["content"]["data"].get("text/plain", "")
+        for m in messages
+        if m["msg_type"] in ("display_data", "update_display_data", "execute_result")
+    ]
+    return next((t for t in reversed(texts) if t), "")
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ def _html_bundle(markup: str) -> Bundle | None:
         readable = "\n".join(components)
         note = (
             "<pre>" + html.escape(readable) + "</pre>"
-            "<small>marimo UI elements are interactive only in marimo's editor.</small>"
+            "<small>This marimo UI element has no Jupyter widget: "
+            "it is interactive only in marimo's editor.</small>"
         )
         return {"text/html": note, "text/plain": readable}, {}
     if not markup.strip():

@@ -93,17 +93,20 @@ def test_markdown_is_formatted_text(notebook: Notebook, artifacts: Path) -> None
     shoot(nb, artifacts, "output-markdown")
 
 
-def test_ui_element_has_a_readable_fallback(notebook: Notebook, artifacts: Path) -> None:
+def test_ui_element_without_a_widget_has_a_readable_fallback(
+    notebook: Notebook, artifacts: Path
+) -> None:
+    """A slider is a live widget (test_widgets.py); a file upload has none."""
     nb = notebook
-    nb.type(0, 'import marimo as mo\nspeed = mo.ui.slider(1, 10, value=3, label="speed")\nspeed')
+    nb.type(0, 'import marimo as mo\nupload = mo.ui.file(label="upload")\nupload')
     nb.run(0)
 
     shown = nb.output(0).locator(".jp-OutputArea-output").last
-    expect(shown).to_contain_text("[marimo slider, label='speed', value=3]")
+    expect(shown).to_contain_text("[marimo file, label='upload'")
     expect(shown).to_contain_text("interactive only in marimo")
     box = shown.bounding_box()
     assert box and box["height"] > 20, box  # not an empty box
-    expect(nb.output(0).locator("marimo-slider")).to_have_count(0)
+    expect(nb.output(0).locator("marimo-file")).to_have_count(0)
     shoot(nb, artifacts, "output-ui-element")
 
 
