@@ -13,7 +13,6 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Awaitable
 from importlib.metadata import version
 from typing import Any
 
@@ -22,14 +21,16 @@ from tornado import ioloop
 
 from bridge import __version__
 from bridge.jupyter.early_start import EarlyStartMixin, Planned
+from bridge.jupyter.interaction import InteractionRuns
 from bridge.jupyter.introspection import IntrospectionMixin
 from bridge.jupyter.outputs import RUN_STALE, CellView, OutputRouter, RequestContext
 from bridge.jupyter.protocol import ProtocolMixin
 from bridge.jupyter.reply import error_content, rerun_summary
-from bridge.jupyter.run_all import RunAllTracker, header
+from bridge.jupyter.run_all import RunAllTracker
 from bridge.jupyter.runtime_host import RuntimeHostMixin
 from bridge.jupyter.stdin import InputBroker
 from bridge.jupyter.validate import refused
+from bridge.jupyter.widget_face import WidgetFace
 from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator
@@ -37,7 +38,6 @@ from bridge.runs.request import RequestRun
 from bridge.runtime.client import RuntimeClient, create_notebook
 from bridge.twin.keeper import TwinKeeper
 from bridge.widgets.elements import UiElements
-from bridge.widgets.relay import WidgetRelay
 
 SCRATCH_MAGIC = "%%scratch"
 # IPython magics frontends put in their own setup code (VS Code's matplotlib
@@ -95,9 +95,21 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         # The request whose work is published last: runtime-made widget
         # messages that belong to no request go out under it.
         self._latest_parent: dict[str, Any] = {}
-        self._widgets = WidgetRelay(self._send_with_buffers, self._run_interaction, self.log)
+        self._interactions = InteractionRuns(
+            self._router,
+            self._ready_runtime,
+            self._ensure_runtime,
+            self._send_command,
+            self._published_under,
+            self.log,
+        )
+        self._widget_face = WidgetFace(
+            self,
+            lambda: self._latest_parent,
+            lambda command, parent: self._interactions.run(command, parent, self.execution_count),
+        )
+        self._widgets = self._widget_face.relay
         self._elements = UiElements(self._widgets, self.log)
-        self.shell_handlers.update(self._widgets.handlers)
         # Started now, awaited by the first request: kernel_info_reply must not
         # wait for marimo's import.
         self._start_runtime()
@@ -371,80 +383,15 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             self.iopub_socket, msg_type, content, parent=parent, ident=self._topic(msg_type)
         )
 
-    def _send_with_buffers(
-        self,
-        msg_type: str,
-        content: dict[str, Any],
-        parent: dict[str, Any],
-        buffers: list[bytes],
-        metadata: dict[str, Any],
-    ) -> None:
-        assert self.session is not None
-        self.session.send(
-            self.iopub_socket,
-            msg_type,
-            content,
-            parent=parent or self._latest_parent,
-            ident=self._topic(msg_type),
-            buffers=buffers or None,
-            metadata=metadata or None,
-        )
-
     # -- widgets ---------------------------------------------------------
-    def _run_interaction(self, command: Any, parent: dict[str, Any]) -> Awaitable[None]:
-        """A frontend's widget interaction as a run of its own, published
-        under its comm_msg: the cells it re-runs update in place. Sent now
-        when the runtime is up; the result is done when the run is."""
-        runtime = self._ready_runtime()
-        if runtime is None or not runtime.alive:
-            return self._run_interaction_later(command, parent)
-        request = RequestRun(
-            parent["header"]["msg_id"], set(), self._router.publish, asyncio.get_running_loop()
-        )
-        context = RequestContext(
-            parent=parent, silent=False, execution_count=self.execution_count, anchored=False
-        )
+    def _published_under(self, parent: dict[str, Any]) -> None:
         self._latest_parent = parent
-        self._router.begin(request, context)
-        self._send_command(runtime, request, command)
-        return self._interaction_done(request)
-
-    async def _run_interaction_later(self, command: Any, parent: dict[str, Any]) -> None:
-        await self._ensure_runtime()
-        await self._run_interaction(command, parent)
-
-    async def _interaction_done(self, request: RequestRun) -> None:
-        try:
-            await request.done
-        finally:
-            self._router.end(request)
-        if request.failures():
-            failed = ", ".join(sorted({self._router.label(c) for c, _ in request.failures()}))
-            self.log.info("widget interaction: %s failed", failed)
 
     async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
         # A widget interaction goes to the runtime before ipykernel's busy.
-        if subshell_id is None and self.session is not None:
-            if header(self.session, msg).get("msg_type") == "comm_msg":
-                try:
-                    # A peek (content=False) checks the signature without
-                    # recording it: ipykernel reads the message again.
-                    _, frames = self.session.feed_identities(msg, copy=False)
-                    parent = self.session.deserialize(frames, content=False, copy=False)
-                    parent["content"] = self.session.unpack(parent["content"])
-                    self._widgets.early(parent)
-                except Exception:
-                    self.log.debug("comm_msg not read early", exc_info=True)
+        if subshell_id is None:
+            self._widget_face.peek(msg)
         await super().shell_main(subshell_id, msg)
-
-    async def comm_info_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
-        content = parent.get("content")
-        target = content.get("target_name") if isinstance(content, dict) else None
-        comms = self._widgets.comm_info(target if isinstance(target, str) else None)
-        assert self.session is not None
-        self.session.send(
-            stream, "comm_info_reply", {"status": "ok", "comms": comms}, parent, ident
-        )
 
     # -- lifecycle -------------------------------------------------------
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:

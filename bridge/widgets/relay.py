@@ -12,19 +12,14 @@ A frontend that (re)connects asks for the models it does not know, all at
 once on ``jupyter.widget.control`` or one by one with ``request_state``
 after ``comm_info``; the relay keeps each model's whole state to answer.
 
-Interactions are sent to the runtime one at a time. marimo merges UI
-commands waiting in its queue into one run, with one ``completed-run``,
-so two in its queue at once could not be told apart; and a slider dragged
-at 60 events a second must not queue hundreds of runs. While one runs, the
-next updates of the same model merge (the last value of each trait wins),
-and the comm_msgs they came in are answered (idle) when the run carrying
-their value has finished.
+Widgets made in the kernel's own process (marimo's UI elements, see
+elements.py) are ipywidgets objects whose comms live here too. Interactions
+go to the runtime one at a time (interactions.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +30,7 @@ import msgspec
 from comm.base_comm import BaseComm, CommManager
 
 from bridge.runtime.messages import ModelClose, ModelCustom, ModelLifecycle, ModelOpen
+from bridge.widgets.interactions import Interactions, Run, settled
 from bridge.widgets.protocol import (
     CONTROL_TARGET,
     KERNEL_ONLY,
@@ -59,25 +55,6 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 # (msg_type, content, parent, buffers, metadata) on IOPub; an empty parent
 # means the latest request's.
 Send = Callable[[str, dict[str, Any], dict[str, Any], list[bytes], dict[str, Any]], None]
-# Sends a command to the runtime as a run published under the given parent,
-# at once; what it returns is done once that run has completed (or was lost).
-Run = Callable[[Any, dict[str, Any]], Awaitable[None]]
-
-
-@dataclass
-class _Interaction:
-    """One command for the runtime, and the comm_msgs it answers.
-
-    ``state`` is the part later interactions with the same ``key`` may
-    merge into (the last value of each trait wins); None when it cannot
-    merge (a custom message, binary values).
-    """
-
-    key: str
-    state: dict[str, Any] | None
-    command: Callable[[dict[str, Any] | None], Any]
-    parent: dict[str, Any]
-    done: asyncio.Future[None]
 
 
 class _KernelComm(BaseComm):
@@ -123,8 +100,7 @@ class WidgetRelay:
         self._log = log
         self._models: dict[str, ModelState] = {}
         self._controls: set[str] = set()
-        self._waiting: list[_Interaction] = []
-        self._running: asyncio.Future[None] | None = None
+        self.interactions = Interactions(run, log)
         # Widgets made in this process: ipywidgets finds their comms through
         # the comm package, whose two functions a kernel is meant to replace.
         self._local = CommManager()
@@ -201,10 +177,7 @@ class WidgetRelay:
         for model_id in list(self._models):
             self._send("comm_close", {"comm_id": model_id, "data": {}}, parent, [], {})
         self._models.clear()
-        for waiting in self._waiting:
-            waiting.done.cancel()
-        self._waiting.clear()
-        self._running = None
+        self.interactions.lost()
         self._early.clear()
 
     # -- from a frontend -----------------------------------------------------
@@ -248,7 +221,7 @@ class WidgetRelay:
         for msg_type, content, buffers, metadata in taken.held:
             self._send(msg_type, content, parent, buffers, metadata)
         for done in taken.started:
-            await self._settled(done)
+            await settled(done)
 
     def _take(self, parent: dict[str, Any], early: bool) -> _Taken | None:
         """Handle a frontend's comm_msg as far as it can be without waiting.
@@ -317,7 +290,7 @@ class WidgetRelay:
             self._log.warning("comm_msg %r for %s ignored", message, comm_id)
         return _Taken([], [])
 
-    # -- interactions, one at a time -------------------------------------------
+    # -- local widgets and interactions ----------------------------------------
     def send_local(
         self, msg_type: str, content: dict[str, Any], buffers: list[bytes], metadata: dict[str, Any]
     ) -> None:
@@ -355,7 +328,7 @@ class WidgetRelay:
     ) -> None:
         """An interaction started by the comm_msg being handled (a local
         widget's value changed): that request waits for its run."""
-        done = self.interact(key, state, command, self.parent)
+        done = self.interactions.interact(key, state, command, self.parent)
         if self._started is not None:
             self._started.append(done)
 
@@ -367,78 +340,15 @@ class WidgetRelay:
         parent: dict[str, Any],
     ) -> asyncio.Future[None]:
         if isinstance(message, CommUpdate) and not buffers and not message.buffer_paths:
-            return self.interact(
+            return self.interactions.interact(
                 f"model:{model_id}",
                 dict(message.state),
                 lambda state: model_command(model_id, CommUpdate(state=state or {}), []),
                 parent,
             )
-        return self.interact(
+        return self.interactions.interact(
             f"model:{model_id}", None, lambda _: model_command(model_id, message, buffers), parent
         )
-
-    def interact(
-        self,
-        key: str,
-        state: dict[str, Any] | None,
-        command: Callable[[dict[str, Any] | None], Any],
-        parent: dict[str, Any],
-    ) -> asyncio.Future[None]:
-        """Queue a command for the runtime; its future is done once its run is.
-
-        An interaction waiting behind the running one takes in the next
-        with the same ``key`` (a slider dragged on), so a burst of events
-        costs one run per run's time, not one run per event.
-        """
-        last = self._waiting[-1] if len(self._waiting) > 1 else None
-        if last is not None and last.key == key and last.state is not None and state is not None:
-            last.state.update(state)
-            last.parent = parent  # display updates go to the newest request
-            return last.done
-        done = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Interaction(key, state, command, parent, done))
-        if self._running is None:
-            self._start_next()
-        return done
-
-    async def _settled(self, done: asyncio.Future[None]) -> None:
-        try:
-            await asyncio.shield(done)
-        except asyncio.CancelledError:
-            pass  # the runtime went away; its loss is told elsewhere
-
-    def _start_next(self) -> None:
-        """Send the first waiting interaction now (not a loop turn later)."""
-        while self._waiting:
-            interaction = self._waiting[0]
-            try:
-                running = asyncio.ensure_future(
-                    self._run(interaction.command(interaction.state), interaction.parent)
-                )
-            except Exception:
-                self._log.warning(
-                    "%s: the interaction could not run", interaction.key, exc_info=True
-                )
-                self._finished(interaction)
-                continue
-            self._running = running
-            running.add_done_callback(functools.partial(self._ran, interaction=interaction))
-            return
-        self._running = None
-
-    def _ran(self, ran: asyncio.Future[None], *, interaction: _Interaction) -> None:
-        if not ran.cancelled() and ran.exception() is not None:
-            self._log.warning(
-                "%s: the interaction failed", interaction.key, exc_info=ran.exception()
-            )
-        self._finished(interaction)
-        self._start_next()
-
-    def _finished(self, interaction: _Interaction) -> None:
-        if self._waiting and self._waiting[0] is interaction:
-            self._waiting.pop(0)
-        if not interaction.done.done():
-            interaction.done.set_result(None)
 
     def _send_all_states(self, comm_id: str, parent: dict[str, Any]) -> None:
         states: dict[str, Any] = {}
