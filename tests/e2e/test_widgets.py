@@ -3,12 +3,13 @@ live, and using one re-runs the cells that read it, each in its own place."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 
-from lab import Notebook
-from playwright.sync_api import Locator, expect
+from lab import JupyterLab, Notebook
+from playwright.sync_api import Locator, Page, expect
 
 COUNTER = """import anywidget
 import traitlets
@@ -166,3 +167,42 @@ def test_a_reloaded_page_gets_its_widgets_back(notebook: Notebook) -> None:
     expect(nb.output(1)).to_contain_text("1009")
     set_slider(nb, 0, 3)
     expect(nb.output(1)).to_contain_text("1003")
+
+
+def test_widget_state_saved_in_the_notebook_does_not_confuse_the_next_session(
+    page: Page, lab: JupyterLab, folder: Path
+) -> None:
+    """JupyterLab can save the widgets' state in the notebook; the next
+    session shows it, then the kernel's own widgets take over."""
+    setting = "/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin"
+    lab.api("PUT", setting, {"raw": json.dumps({"saveState": True})})
+    try:
+        nb = Notebook.create(page, lab, folder)
+        nb.type(0, "import marimo as mo\nn = mo.ui.slider(1, 10, value=2)\nn")
+        nb.run(0, "Shift+Enter")
+        nb.type(1, "n.value * 10")
+        nb.run(1, "Shift+Enter")
+        set_slider(nb, 0, 6)
+        expect(nb.output(1)).to_contain_text("60")
+        nb.page.keyboard.press("Control+s")
+        expect(nb.page.locator(".jp-mod-dirty")).to_have_count(0)
+        saved = json.loads((folder / nb.name).read_text())
+        state = saved["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
+        assert any(m["model_name"] == "IntSliderModel" for m in state["state"].values())
+
+        # The next session: a new kernel, the page opened again.
+        lab.shutdown_kernels()
+        nb.page.reload()
+        nb.wait_idle()
+        # A new kernel counts from 1 again: the prompts tell nothing here.
+        for index in (0, 1):
+            nb.editor(index).click()
+            nb.page.keyboard.press("Control+Enter")
+            nb.wait_idle()
+        expect(nb.output(1)).to_have_text(re.compile(r"^\s*20\s*$"))
+        set_slider(nb, 0, 9)
+        expect(nb.output(1)).to_have_text(re.compile(r"^\s*90\s*$"))
+        for index in range(2):
+            expect(nb.output(index)).not_to_contain_text("Error")
+    finally:
+        lab.api("PUT", setting, {"raw": "{}"})
