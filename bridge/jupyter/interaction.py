@@ -44,7 +44,11 @@ class InteractionRuns:
             parent["header"]["msg_id"], set(), self._router.publish, asyncio.get_running_loop()
         )
         context = RequestContext(
-            parent=parent, silent=False, execution_count=execution_count, anchored=False
+            parent=parent,
+            silent=False,
+            execution_count=execution_count,
+            anchored=False,
+            eager=True,
         )
         self._published_under(parent)
         self._router.begin(request, context)

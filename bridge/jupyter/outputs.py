@@ -57,6 +57,9 @@ class RequestContext:
     silent: bool
     execution_count: int
     anchored: bool  # the request carried a cellId
+    # Show each cell's displays as soon as it has finished (a widget's
+    # dependents, where a user waits to see the change), not at the throttle.
+    eager: bool = False
     headers_sent: set[str] = field(default_factory=set)
     # Stream text waiting for the throttle: one message per stream name run.
     stream_name: str | None = None
@@ -175,6 +178,8 @@ class OutputRouter:
         if view.console_display is not None:
             self._apply(view, note)
             self._schedule(cell, request)
+            if context.eager and note.status == "idle":
+                self.flush()
         else:
             self._publish_standard(request, context, note, cell, cell in request.roots)
 
