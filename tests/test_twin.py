@@ -14,10 +14,11 @@ import nbformat
 import psutil
 import pytest
 from helpers import execute, read_only, wait_gone, wait_until
-from jupyter_client.manager import start_new_kernel
+from jupyter_client.manager import KernelManager, start_new_kernel
 from nbclient import NotebookClient
 
 from bridge.twin import pyfile
+from bridge.twin.keeper import NO_PATH
 
 PY = sys.executable
 
@@ -175,14 +176,28 @@ def test_a_python_file_that_is_not_marimo_is_left_byte_for_byte(tmp_path) -> Non
     assert twin.read_bytes() == original
 
 
-def test_no_known_path_writes_nothing_and_says_so_once(tmp_path) -> None:
+def test_no_known_path_writes_nothing_and_says_so_outside_the_outputs(tmp_path) -> None:
+    """nbclient, papermill and consoles name no notebook: the banner and the
+    kernel's log say so, and no cell's outputs change (nbval, papermill)."""
     env = {k: v for k, v in os.environ.items() if k not in ("JPY_SESSION_NAME",)}
     env.pop("MARIMO_BRIDGE_NOTEBOOK", None)
-    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(tmp_path), env=env)
+    log = tmp_path / "kernel.log"
+    km = KernelManager(kernel_name="marimo")
+    with log.open("wb") as stderr:
+        km.start_kernel(cwd=str(tmp_path), env=env, stderr=stderr)
+    kc = km.client()
+    kc.start_channels()
     try:
-        first = execute(kc, "x = 1")
-        assert first.status == "ok" and "does not know the notebook's path" in first.text()
+        kc.wait_for_ready(timeout=60)
+        info = kc.kernel_info(reply=True, timeout=60)["content"]
+        assert "no marimo twin: the notebook's path is not known" in info["banner"]
+        first = execute(kc, "x = 1\nprint('hi')")
+        assert first.status == "ok"
+        assert [m["content"]["text"] for m in first.of_type("stream")] == ["hi\n"]
+        assert "notebook's path" not in first.text()
         assert "notebook's path" not in execute(kc, "y = 2").text()
+        wait_until(lambda: NO_PATH in log.read_text(), what="the kernel's log line")
+        assert log.read_text().count(NO_PATH) == 1
     finally:
         kc.stop_channels()
         km.shutdown_kernel()

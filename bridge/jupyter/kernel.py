@@ -124,7 +124,8 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             f"marimo {version('marimo')} reactive runtime in Jupyter "
             f"(marimo-bridge {__version__}, "
             f"on_cell_change={self._mode or 'as set in your marimo config'})\n"
-            "Running a cell re-runs the cells that depend on it."
+            "Running a cell re-runs the cells that depend on it.\n"
+            f"{self._twin.describe()}"
         )
 
     @property
@@ -287,7 +288,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         if planned.replay is not None:
             self._router.replay(planned.replay, request)
         if not context.silent:
-            notices = self._twin.notices(first_visible=self._first_visible)
+            notices = self._twin.notices(self._first_visible, self.log.warning)
             self._first_visible = False
             if self._loss_notice is not None:
                 notices.insert(0, self._loss_notice)
@@ -307,7 +308,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         self._run_all.ran(request.roots, request.dependents_ran())
         context = self._router.end(request)
         if not context.silent:
-            self._warn(self._twin.notices(first_visible=False), parent)
+            self._warn(self._twin.notices(False, self.log.warning), parent)
         return self._finish(request, context)
 
     def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:

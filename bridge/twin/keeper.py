@@ -2,8 +2,11 @@
 
 Decides which file is the twin and whether the kernel may write it, loads an
 existing twin as the starting document, and hands every change of the
-document to the writer. Everything it has to tell the user (no path, a file
-it will not touch, a failed save) waits in ``notices()`` for the next request.
+document to the writer. What the user must act on (a file it will not touch,
+a failed save) waits in ``notices()`` for the next request's output. That no
+path is known is no such thing: nbclient, papermill and consoles never name
+one, and a line in every first output would change output notebooks; it is
+said in the banner (``describe``) and once in the kernel's log.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from pathlib import Path
 from bridge.notebook.document import CellState, Document
 from bridge.twin import location, order, pyfile
 from bridge.twin.writer import Snapshot, TwinWriter
+
+NO_PATH = (
+    "this kernel does not know the notebook's path, so no marimo twin (.py) is "
+    f"written; set {location.NOTEBOOK_ENV} to enable it"
+)
 
 
 class TwinKeeper:
@@ -31,6 +39,16 @@ class TwinKeeper:
         self.bindings: dict[str, str] = {}  # Jupyter id -> cell id
         self._notices: list[str] = []
         self._settled = False  # the "which file" question is answered
+
+    def describe(self) -> str:
+        """For the banner: where the twin is written, or why it is not."""
+        if not self.enabled:
+            return f"no marimo twin ({location.SWITCH_ENV}=0)"
+        if self.path is not None:
+            return f"marimo twin: {self.path}"
+        if self.notebook is not None:
+            return f"marimo twin beside {self.notebook}"
+        return f"no marimo twin: the notebook's path is not known (set {location.NOTEBOOK_ENV})"
 
     # -- start -----------------------------------------------------------
     def load(self, new_id: Callable[[], str]) -> None:
@@ -108,14 +126,12 @@ class TwinKeeper:
             return
         self.writer.submit(Snapshot(self.document.version, self.document.states(), jupyter_ids()))
 
-    def notices(self, first_visible: bool) -> list[str]:
-        """What to tell the user in this request's output."""
+    def notices(self, first_visible: bool, log: Callable[[str], None]) -> list[str]:
+        """What to tell the user in this request's output; ``log`` gets
+        what belongs in the kernel's log."""
         if first_visible and self.enabled and not self._settled and self.notebook is None:
             self._settled = True
-            self._notices.append(
-                "this kernel does not know the notebook's path, so no marimo twin "
-                f"(.py) is written; set {location.NOTEBOOK_ENV} to enable it"
-            )
+            log(NO_PATH)
         if self.writer is not None:
             failure = self.writer.take_failure()
             if failure is not None:
