@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 def kernel_env() -> dict[str, str]:
     """Extra environment for the kernel; twin tests override this fixture.
 
-    Most tests count outputs exactly, so the twin (and its one-time notice
-    that no notebook path is known) is off unless a test asks for it.
+    The twin is off unless a test asks for it: those tests name no notebook,
+    and the twin's own tests say where it is.
     """
     return {"MARIMO_BRIDGE_TWIN": "0"}
 

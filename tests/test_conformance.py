@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 import jupyter_kernel_test
 
 
@@ -33,12 +30,5 @@ class MarimoKernelTests(jupyter_kernel_test.KernelTests):
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "zip"
 
-    @classmethod
-    def setUpClass(cls) -> Any:
-        # The protocol suite counts outputs exactly; the twin's one-time
-        # "no notebook path" notice is tested in test_twin.py instead.
-        os.environ["MARIMO_BRIDGE_TWIN"] = "0"
-        try:
-            return super().setUpClass()
-        finally:
-            del os.environ["MARIMO_BRIDGE_TWIN"]
+    # The kernel as installed, twin on: the protocol suite counts outputs
+    # exactly, and no notebook path adds none (test_twin.py).
