@@ -37,13 +37,33 @@ def test_downstream_failure_is_an_error_reply_naming_the_dependent(kc) -> None:
     assert result.status == "error"
     assert result.content["ename"] == "ZeroDivisionError"
     assert "In[2]" in result.content["evalue"]  # names the failing cell
-    errors = result.of_type("error")
-    assert len(errors) == 1 and errors[0]["content"]["ename"] == "ZeroDivisionError"
-    # B shows its own traceback in its own place.
-    assert "ZeroDivisionError" in nb.shown("B")
+    # With a cellId the failure is told in displays a later run replaces,
+    # not as an error output, which would stay for good.
+    assert result.of_type("error") == []
+    # A says which dependent failed, and how; B shows its own traceback.
+    assert "re-ran because of this cell, failed" in nb.shown("A")
+    assert "ZeroDivisionError" in nb.shown("A") and "ZeroDivisionError" in nb.shown("B")
     # Fixing the root again clears B's error from B's place.
     assert nb.run(kc, "A", "x = 3").status == "ok"
     assert "ZeroDivisionError" not in nb.shown("B")
+
+
+def test_a_healed_cell_shows_its_latest_run_only(kc) -> None:
+    """A cell whose own request failed is healed by an upstream fix: its
+    error goes, and its new value shows, with no word of the earlier run."""
+    nb = Notebook()
+    nb.run(kc, "A", "d = 0")
+    failed = nb.run(kc, "B", "r = 10 / d\nr")
+    assert failed.status == "error" and failed.content["ename"] == "ZeroDivisionError"
+    assert failed.of_type("error") == []  # the traceback is in B's value display
+    assert "ZeroDivisionError" in nb.shown("B") and "Traceback" in nb.shown("B")
+    assert "In[2]" in nb.shown("B")  # frames name the cell as the prompt does
+    assert nb.run(kc, "A", "d = 4").status == "ok"
+    assert nb.shown("B").strip() == "2.5"
+
+    # Without a cellId (nbclient, papermill) the error output stays the rule.
+    plain = execute(kc, "1 / 0")
+    assert [m["content"]["ename"] for m in plain.of_type("error")] == ["ZeroDivisionError"]
 
 
 def test_state_setter_rerun_of_reader_is_inside_the_request(kc) -> None:

@@ -347,12 +347,27 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             request.on_lost(run, f"could not reach the marimo runtime: {exc}")
 
     def _finish(self, request: RequestRun, context: RequestContext) -> dict[str, Any]:
+        error = error_content(request, self._router)
+        # A cell run with a cellId shows its failure in its value display
+        # (views.py), which a later run replaces: a healed cell shows its
+        # latest run only. An error output would stay for good. Without a
+        # cellId, or with nothing to show it in, the error output it is
+        # (papermill reads it).
+        in_place = (
+            error is not None
+            and context.anchored
+            and bool(request.roots)
+            and request.lost is None
+            and bool(request.failures())
+        )
         summary = rerun_summary(request, self._router)
+        if in_place and error is not None and not request.own_failure():
+            # Which dependent failed, and how, under the executed cell.
+            summary = "\n".join([summary or "", *error["traceback"]]).strip("\n")
         if summary and context.anchored and not context.silent:
             self._send_iopub(
                 "display_data", {"data": {"text/plain": summary}, "metadata": {}}, context.parent
             )
-        error = error_content(request, self._router)
         self._stop_queue = request.own_failure()
         if error is None:
             return {
@@ -361,13 +376,14 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 "payload": [],
                 "user_expressions": {},
             }
-        if context.anchored:
-            for root in request.roots:
-                view = self._router.view(root)
-                if view is not None:
-                    view.error_output_shown = True
-        if not context.silent:
-            self._send_iopub("error", error, context.parent)
+        if not in_place:
+            if context.anchored:
+                for root in request.roots:
+                    view = self._router.view(root)
+                    if view is not None:
+                        view.error_output_shown = True
+            if not context.silent:
+                self._send_iopub("error", error, context.parent)
         return {"status": "error", "execution_count": self.execution_count, **error}
 
     def _error_reply(

@@ -112,9 +112,8 @@ class CellView:
     def value_bundle(self, own: bool, label: Label) -> dict[str, Any]:
         value: dict[str, Any] = {"text/plain": ""}
         if self.errors:
-            # The request's own error output shows it; don't show it twice.
-            if not own:
-                value = {"text/plain": "\n".join(self.error_lines(label))}
+            # Shown here, own run or not, so the next run replaces it.
+            value = {"text/plain": "\n".join(self.error_lines(label))}
         elif self.value is not None:
             value = self.value[0]
         if not self.media:
