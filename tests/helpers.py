@@ -215,3 +215,24 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30, what: str = "
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what or predicate}")
+
+
+@contextlib.contextmanager
+def logged_kernel(
+    folder: Path, env: dict[str, str]
+) -> Iterator[tuple[KernelManager, BlockingKernelClient, Path]]:
+    """A fresh ``marimo`` kernel in ``folder`` whose log (its stderr) goes to
+    ``folder/kernel.log``: what the kernel says outside any cell's output."""
+    log = folder / "kernel.log"
+    km = KernelManager(kernel_name="marimo")
+    with log.open("wb") as stderr:
+        km.start_kernel(cwd=str(folder), env=env, stderr=stderr)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=TIMEOUT)
+        yield km, kc, log
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import collect, execute, runtime_process
+from helpers import collect, execute, logged_kernel, runtime_process
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
@@ -93,32 +93,22 @@ def test_completion_answers_while_a_cell_runs(kc: BlockingKernelClient) -> None:
 
 
 @pytest.fixture
-def logged_kernel(tmp_path: Path) -> Iterator[tuple[KernelManager, BlockingKernelClient, Path]]:
-    """A fresh kernel whose log (its stderr) goes to a file; jedi's cache is
-    empty, as on a fresh machine (jedi keeps it under $XDG_CACHE_HOME)."""
-    log = tmp_path / "kernel.log"
+def cold_kernel(tmp_path: Path) -> Iterator[tuple[KernelManager, BlockingKernelClient, Path]]:
+    """A fresh kernel whose log is kept; jedi's cache is empty, as on a fresh
+    machine (jedi keeps it under $XDG_CACHE_HOME)."""
     cache = tmp_path / "cache"
     cache.mkdir()
-    km = KernelManager(kernel_name="marimo")
     env = {**os.environ, "MARIMO_BRIDGE_TWIN": "0", "XDG_CACHE_HOME": str(cache)}
-    with log.open("wb") as stderr:
-        km.start_kernel(cwd=str(tmp_path), env=env, stderr=stderr)
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        yield km, kc, log
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
+    with logged_kernel(tmp_path, env) as started:
+        yield started
 
 
 def test_the_first_completion_of_a_cold_kernel_is_right(
-    logged_kernel: tuple[KernelManager, BlockingKernelClient, Path],
+    cold_kernel: tuple[KernelManager, BlockingKernelClient, Path],
 ) -> None:
     """Tab pressed at once in a notebook just opened, jedi's cache empty:
     the runtime is still starting and jedi has read nothing yet."""
-    _, kc, log = logged_kernel
+    _, kc, log = cold_kernel
     code = "import os; os.pa"
     content = complete(kc, code)
     assert content["status"] == "ok"
@@ -129,18 +119,18 @@ def test_the_first_completion_of_a_cold_kernel_is_right(
 
 
 def test_the_first_inspection_of_a_cold_kernel_is_right(
-    logged_kernel: tuple[KernelManager, BlockingKernelClient, Path],
+    cold_kernel: tuple[KernelManager, BlockingKernelClient, Path],
 ) -> None:
-    _, kc, _ = logged_kernel
+    _, kc, _ = cold_kernel
     content = inspect(kc, "import json; json.dumps", detail_level=1)
     assert content["found"] is True
     assert "def dumps(" in content["data"]["text/plain"]
 
 
 def test_a_runtime_that_does_not_answer_gives_an_empty_reply(
-    logged_kernel: tuple[KernelManager, BlockingKernelClient, Path],
+    cold_kernel: tuple[KernelManager, BlockingKernelClient, Path],
 ) -> None:
-    km, kc, log = logged_kernel
+    km, kc, log = cold_kernel
     assert execute(kc, "my_variable = 1").status == "ok"
     # Answered once: the runtime is warm, and a silence now means it is stuck.
     assert "my_variable" in complete(kc, "my_var")["matches"]

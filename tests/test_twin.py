@@ -13,8 +13,8 @@ from typing import Any
 import nbformat
 import psutil
 import pytest
-from helpers import execute, read_only, wait_gone, wait_until
-from jupyter_client.manager import KernelManager, start_new_kernel
+from helpers import execute, logged_kernel, read_only, wait_gone, wait_until
+from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
 from bridge.twin import pyfile
@@ -181,14 +181,7 @@ def test_no_known_path_writes_nothing_and_says_so_outside_the_outputs(tmp_path) 
     kernel's log say so, and no cell's outputs change (nbval, papermill)."""
     env = {k: v for k, v in os.environ.items() if k not in ("JPY_SESSION_NAME",)}
     env.pop("MARIMO_BRIDGE_NOTEBOOK", None)
-    log = tmp_path / "kernel.log"
-    km = KernelManager(kernel_name="marimo")
-    with log.open("wb") as stderr:
-        km.start_kernel(cwd=str(tmp_path), env=env, stderr=stderr)
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
+    with logged_kernel(tmp_path, env) as (_, kc, log):
         info = kc.kernel_info(reply=True, timeout=60)["content"]
         assert "no marimo twin: the notebook's path is not known" in info["banner"]
         first = execute(kc, "x = 1\nprint('hi')")
@@ -198,9 +191,6 @@ def test_no_known_path_writes_nothing_and_says_so_outside_the_outputs(tmp_path) 
         assert "notebook's path" not in execute(kc, "y = 2").text()
         wait_until(lambda: NO_PATH in log.read_text(), what="the kernel's log line")
         assert log.read_text().count(NO_PATH) == 1
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel()
     assert list(tmp_path.glob("*.py")) == []
 
 
