@@ -7,8 +7,16 @@ python -m bridge convert NOTEBOOK.py [-o OUT.ipynb] [--force]
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
+
+# ``python -m`` puts the current folder first on sys.path: a notebook named
+# like a module (markdown.py, json.py) would shadow that module for the
+# kernel's own imports. The runtime puts the folder back for cells (child.py).
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+
+import argparse
 from pathlib import Path
 
 

@@ -46,6 +46,13 @@ class MarimoKernelApp(IPKernelApp):
     def _session_default(self) -> KernelSession:
         return KernelSession(parent=self)
 
+    def init_path(self) -> None:
+        # IPython's shell app puts the current folder on sys.path for the
+        # user's imports. No user code runs in this process (cells run in
+        # the runtime, which has marimo's own rule), and a notebook named
+        # like a module (markdown.py) would shadow it for marimo here.
+        pass
+
     def initialize(self, argv: Any = None) -> None:
         super().initialize(argv)
         # traitlets leaves the logger at DEBUG and filters in its handlers, so

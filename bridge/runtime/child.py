@@ -27,6 +27,15 @@ from __future__ import annotations
 
 import os
 import sys
+
+# ``python -m`` puts the current folder first on sys.path: a notebook named
+# like a module (markdown.py, json.py) would shadow that module for the
+# kernel's own imports. marimo's kernel puts it back
+# when it starts ("" first on sys.path, as ``marimo edit`` does), so cells
+# import the folder's modules.
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+
 from typing import Any
 
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
