@@ -69,3 +69,23 @@ def test_the_kernel_starts_and_runs_in_such_a_folder(tmp_path: Path) -> None:
     finally:
         kc.stop_channels()
         km.shutdown_kernel()
+
+
+def test_a_runtime_that_cannot_start_is_an_error_reply_not_a_hang(tmp_path: Path) -> None:
+    """A module on the user's PYTHONPATH that breaks marimo's import (one
+    named like a package marimo imports): the first request is told, and
+    the kernel still answers."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "markdown.py").write_text(MARKDOWN_NOTEBOOK)
+    env = {**os.environ, "MARIMO_BRIDGE_TWIN": "0", "PYTHONPATH": str(shadow)}
+    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(tmp_path), env=env)
+    try:
+        result = execute(kc, "1 + 1", cell_id="a")
+        assert result.status == "error"
+        assert result.content["ename"] == "RuntimeStartError"
+        assert "could not start" in result.content["evalue"]
+        assert kc.kernel_info(reply=True, timeout=30)["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -89,8 +89,14 @@ class RuntimeHostMixin:
                 assert self._twin.document is not None
                 client.start([(c.id, c.code) for c in self._twin.document.states()])
             except BaseException as exc:  # reported to the request that waits
-                client.stop(timeout=0.5)  # no half-started child left behind
-                future.set_exception(exc)
+                try:
+                    client.stop(timeout=0.5)  # no half-started child left behind
+                except BaseException:
+                    # What failed the start may fail the stop too (a marimo
+                    # that cannot import): the request must hear of it still.
+                    pass
+                finally:
+                    future.set_exception(exc)
             else:
                 self._mode = on_cell_change(client.config)
                 future.set_result(client)
