@@ -96,7 +96,6 @@ class _Taken:
 class WidgetRelay:
     def __init__(self, send: Send, run: Run, log: logging.Logger) -> None:
         self._send = send
-        self._run = run
         self._log = log
         self._models: dict[str, ModelState] = {}
         self._controls: set[str] = set()
@@ -129,9 +128,6 @@ class WidgetRelay:
             return {}
         ids = [*self._models, *self._local.comms]
         return {comm_id: {"target_name": WIDGET_TARGET} for comm_id in ids}
-
-    def __len__(self) -> int:
-        return len(self._models)
 
     # -- from the runtime ----------------------------------------------------
     def on_model(self, note: ModelLifecycle, parent: dict[str, Any]) -> None:
@@ -177,8 +173,8 @@ class WidgetRelay:
         for model_id in list(self._models):
             self._send("comm_close", {"comm_id": model_id, "data": {}}, parent, [], {})
         self._models.clear()
+        # Messages read early stay for their handlers, whose waits are over.
         self.interactions.lost()
-        self._early.clear()
 
     # -- from a frontend -----------------------------------------------------
     async def comm_open(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
