@@ -25,14 +25,12 @@ class InteractionRuns:
         ready_runtime: Callable[[], RuntimeClient | None],
         ensure_runtime: Callable[[], Awaitable[RuntimeClient]],
         send_command: SendCommand,
-        published_under: Callable[[dict[str, Any]], None],
         log: logging.Logger,
     ) -> None:
         self._router = router
         self._ready_runtime = ready_runtime
         self._ensure_runtime = ensure_runtime
         self._send_command = send_command
-        self._published_under = published_under
         self._log = log
 
     def run(self, command: Any, parent: dict[str, Any], execution_count: int) -> Awaitable[None]:
@@ -50,7 +48,6 @@ class InteractionRuns:
             anchored=False,
             eager=True,
         )
-        self._published_under(parent)
         self._router.begin(request, context)
         self._send_command(runtime, request, command)
         return self._done(request)

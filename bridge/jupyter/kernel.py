@@ -92,20 +92,16 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         self._started = None
         self._held = None
         self._last_parent = None
-        # The request whose work is published last: runtime-made widget
-        # messages that belong to no request go out under it.
-        self._latest_parent: dict[str, Any] = {}
         self._interactions = InteractionRuns(
             self._router,
             self._ready_runtime,
             self._ensure_runtime,
             self._send_command,
-            self._published_under,
             self.log,
         )
         self._widget_face = WidgetFace(
             self,
-            lambda: self._latest_parent,
+            lambda: self._router.latest_parent,
             lambda command, parent: self._interactions.run(command, parent, self.execution_count),
         )
         self._widgets = self._widget_face.relay
@@ -283,7 +279,6 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         """Publish the request's placeholders and notices, then wait for its run."""
         request, context = planned.request, planned.context
         parent = context.parent
-        self._latest_parent = parent
         self._router.begin(request, context)
         if planned.replay is not None:
             self._router.replay(planned.replay, request)
@@ -348,27 +343,27 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
 
     def _finish(self, request: RequestRun, context: RequestContext) -> dict[str, Any]:
         error = error_content(request, self._router)
+        own_failure = request.own_failure()
         # A cell run with a cellId shows its failure in its value display
         # (views.py), which a later run replaces: a healed cell shows its
         # latest run only. An error output would stay for good. Without a
         # cellId, or with nothing to show it in, the error output it is
         # (papermill reads it).
         in_place = (
-            error is not None
-            and context.anchored
+            context.anchored
             and bool(request.roots)
             and request.lost is None
             and bool(request.failures())
         )
         summary = rerun_summary(request, self._router)
-        if in_place and error is not None and not request.own_failure():
+        if error is not None and in_place and not own_failure:
             # Which dependent failed, and how, under the executed cell.
             summary = "\n".join([summary or "", *error["traceback"]]).strip("\n")
         if summary and context.anchored and not context.silent:
             self._send_iopub(
                 "display_data", {"data": {"text/plain": summary}, "metadata": {}}, context.parent
             )
-        self._stop_queue = request.own_failure()
+        self._stop_queue = own_failure
         if error is None:
             return {
                 "status": "ok",
@@ -401,9 +396,6 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         )
 
     # -- widgets ---------------------------------------------------------
-    def _published_under(self, parent: dict[str, Any]) -> None:
-        self._latest_parent = parent
-
     async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
         # A widget interaction goes to the runtime before ipykernel's busy.
         if subshell_id is None:

@@ -82,6 +82,9 @@ class OutputRouter:
         self._flush_handle: asyncio.TimerHandle | None = None
         self._dirty: dict[str, RequestRun] = {}
         self._requests: dict[str, RequestRun] = {}
+        # The parent of the request begun last: what the runtime sends that
+        # belongs to no request (widget models) goes out under it.
+        self.latest_parent: dict[str, Any] = {}
 
     def reset(self) -> None:
         self._views.clear()
@@ -90,6 +93,7 @@ class OutputRouter:
         self._views.pop(marimo_id, None)
 
     def begin(self, request: RequestRun, context: RequestContext) -> None:
+        self.latest_parent = context.parent
         self._contexts[request.msg_id] = context
         self._requests[request.msg_id] = request
         for cell in request.roots:

@@ -61,11 +61,9 @@ class RuntimeHostMixin:
     _loop_thread: int
     _widgets: WidgetRelay
     _elements: UiElements
-    _latest_parent: dict[str, Any]
     _held: list[Notification | Other] | None
     # From IntrospectionMixin (declared only: a body here would shadow it).
     _completion_arrived: Callable[[CompletionResult], None]
-    _warm_when_idle: Callable[..., None]
     _completer: Completions
 
     def _start_runtime(self) -> None:
@@ -100,7 +98,9 @@ class RuntimeHostMixin:
             else:
                 self._mode = on_cell_change(client.config)
                 future.set_result(client)
-                self._io_loop.add_callback(self._warm_when_idle, client)
+                self._io_loop.add_callback(
+                    self._completer.warm_when_idle, client, self._correlator.activity
+                )
 
         threading.Thread(target=start, name="marimo-runtime-start", daemon=True).start()
         # The CreateNotebookCommand that start() sends completes like any run.
@@ -138,9 +138,6 @@ class RuntimeHostMixin:
         self._runtime = client
         return client
 
-    def _runs_in_flight(self) -> int:
-        return len(self._correlator)
-
     def _on_notifications(self, notes: list[Notification | Other]) -> None:
         # Everything happens on the loop: the client reads the runtime's
         # stream there (or, as a fallback, on a reader thread).
@@ -162,7 +159,7 @@ class RuntimeHostMixin:
                 self._completion_arrived(note)
                 continue
             if isinstance(note, ModelLifecycle):
-                self._widgets.on_model(note, self._latest_parent)
+                self._widgets.on_model(note, self._router.latest_parent)
                 continue
             if isinstance(note, DocumentTransaction):
                 changed |= self._apply_transaction(note.transaction)
@@ -228,7 +225,7 @@ class RuntimeHostMixin:
         self._correlator.lose_all(reason)
         self._router.reset()
         self._last_outputs.clear()
-        self._widgets.runtime_lost(self._latest_parent)
+        self._widgets.runtime_lost(self._router.latest_parent)
         self._elements.reset()
 
     def _on_sigint(self, signum: int, frame: Any) -> None:
