@@ -38,11 +38,6 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-# How often the kernel looks whether the runtime is idle enough to warm its
-# completion, and how many looks in a row must find it idle.
-IDLE_POLL = 0.1
-IDLE_POLLS = 3
-
 # Read-only requests answered while an execute_request holds the shell.
 CONCURRENT_REQUESTS = frozenset(
     {
@@ -59,19 +54,13 @@ class IntrospectionMixin(_Base):
     """Goes before ``Kernel`` in the bases of the kernel class."""
 
     if TYPE_CHECKING:
-        _runtime: RuntimeClient | None
-        _main_asyncio_lock: asyncio.Lock
 
         async def _ensure_runtime(self) -> RuntimeClient: ...
-
-        def _runs_in_flight(self) -> int: ...
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._history = History()
         self._completer = Completions(self._ensure_runtime, self.log)
-        # Requests planned so far: a look that sees it change saw activity.
-        self._requests_planned = 0
         # jedi is not thread-safe: one worker, and never on the event loop.
         self._jedi = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="bridge-jedi"
@@ -83,34 +72,12 @@ class IntrospectionMixin(_Base):
         self, code: str, execution_count: int, silent: bool, store_history: bool
     ) -> None:
         """Called as a request is planned: its code is history if it counts."""
-        self._requests_planned += 1
         if store_history and not silent:
             self._history.record(execution_count, code)
 
     def _completion_arrived(self, result: CompletionResult) -> None:
         """A completion-result from the runtime, on the event loop."""
         self._completer.arrived(result)
-
-    def _warm_when_idle(self, runtime: RuntimeClient, looks: int = 0, seen: int = -1) -> None:
-        """Warm ``runtime``'s completion once nothing has run for a moment.
-
-        Called on the loop when a runtime has started; looks again every
-        ``IDLE_POLL`` until it is warm or replaced (completion.py says why).
-        """
-        if self._runtime not in (None, runtime) or self._completer.is_warm(runtime):
-            return
-        if not runtime.alive:
-            return
-        busy = self._main_asyncio_lock.locked() or self._runs_in_flight() > 0
-        if busy or seen != self._requests_planned:
-            looks = 0
-        else:
-            looks += 1
-        if looks >= IDLE_POLLS:
-            self._completer.warm(runtime)
-            return
-        loop = asyncio.get_running_loop()
-        loop.call_later(IDLE_POLL, self._warm_when_idle, runtime, looks, self._requests_planned)
 
     # -- shell dispatch --------------------------------------------------
     async def execute_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:

@@ -40,12 +40,19 @@ class Correlator:
     def __init__(self) -> None:
         self._pending: deque[Run] = deque()
         self._by_id: dict[str, Run] = {}
+        self._sent = 0  # every run ever expected
+
+    def activity(self) -> tuple[int, int]:
+        """(runs in flight, runs ever sent): two looks that read the same
+        pair with nothing in flight saw an idle runtime in between."""
+        return len(self._pending), self._sent
 
     def __len__(self) -> int:
         return len(self._pending)
 
     def expect(self, run: Run) -> None:
         """Register a command, in the order it is sent to the runtime."""
+        self._sent += 1
         self._pending.append(run)
         if run.run_id is not None:
             self._by_id[run.run_id] = run

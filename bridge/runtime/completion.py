@@ -42,6 +42,11 @@ START_BUDGET = 60.0
 # for jedi alone on this machine).
 WARM_UP_DOCUMENT = "zi"
 
+# The warm-up waits until this many looks, this far apart, found the runtime
+# idle with nothing sent in between.
+IDLE_LOOKS = 3
+IDLE_POLL = 0.1
+
 # marimo leaves the requesting cell's code out of the context it completes
 # in; Jupyter's complete_request names no cell, so this id names none.
 _NO_CELL = "__bridge_completion__"
@@ -64,6 +69,7 @@ class Completions:
         self._warm: object | None = None
         self._warming: str | None = None
         self._warming_runtime: object | None = None
+        self._watched: object | None = None  # the runtime warm_when_idle looks at
 
     def arrived(self, result: CompletionResult) -> None:
         """A completion-result from the runtime, on the event loop."""
@@ -80,6 +86,29 @@ class Completions:
         self._warm = None
         self._warming = None
         self._warming_runtime = None
+        self._watched = None
+
+    def warm_when_idle(self, runtime: Any, activity: Callable[[], tuple[int, int]]) -> None:
+        """Warm ``runtime`` once it has been idle for a moment (on the loop).
+
+        ``activity()`` gives the runs in flight and the runs ever sent; the
+        looks stop once the runtime is warm or replaced.
+        """
+        self._watched = runtime
+        self._look(runtime, activity, 0, -1)
+
+    def _look(
+        self, runtime: Any, activity: Callable[[], tuple[int, int]], looks: int, seen: int
+    ) -> None:
+        if not runtime.alive or self._watched is not runtime or self._warm is runtime:
+            return
+        in_flight, sent = activity()
+        looks = looks + 1 if in_flight == 0 and sent == seen else 0
+        if looks >= IDLE_LOOKS:
+            self.warm(runtime)
+            return
+        loop = asyncio.get_running_loop()
+        loop.call_later(IDLE_POLL, self._look, runtime, activity, looks, sent)
 
     def warm(self, runtime: Any) -> None:
         """Ask one completion of ``runtime`` that nobody waits for."""
