@@ -1,10 +1,11 @@
-"""The Jupyter widget protocol (version 2) and marimo's model messages.
+"""The Jupyter widget protocol (version 2), as the kernel speaks it.
 
 marimo's runtime relays every ipywidgets model (so every anywidget) as
-``model-lifecycle`` notifications: open with the full state, update with
-changed traits, custom messages, close. Jupyter frontends speak the same
-model protocol over comms (``jupyter.widget``). This module holds the typed
-messages of both sides and the translation between them; it sends nothing.
+``model-lifecycle`` notifications (typed in bridge/runtime/messages.py):
+open with the full state, update with changed traits, custom messages,
+close. Jupyter frontends speak the same model protocol over comms
+(``jupyter.widget``). This module holds what a frontend sends, typed, and
+the translation between the two; it sends nothing.
 
 Binary values travel beside the state in both protocols: ``buffer_paths``
 names where in the state each buffer belongs, and the state leaves those
@@ -29,7 +30,6 @@ WIDGET_TARGET = "jupyter.widget"
 # and one request_state per model.
 CONTROL_TARGET = "jupyter.widget.control"
 PROTOCOL_VERSION = "2.1.0"
-CONTROL_VERSION = "1.0.0"
 
 Path = list[str | int]
 

@@ -105,13 +105,9 @@ class WidgetRelay:
         self._local = CommManager()
         comm.create_comm = lambda *args, **kwargs: _KernelComm(self, *args, **kwargs)
         comm.get_comm_manager = lambda: self._local
-        # The request being handled: local widgets' messages go out under it,
-        # and the interactions they start are what it waits for.
-        self.parent: dict[str, Any] = {}
-        self._started: list[asyncio.Future[None]] | None = None
-        # What local widgets send while a frontend's message is handled
-        # (ipywidgets' echo_update): held until the runtime has the command.
-        self._held: list[tuple[str, dict[str, Any], list[bytes], dict[str, Any]]] | None = None
+        # The frontend's message a local widget is handling, and what that
+        # has started and sent so far (see _handle_local).
+        self._handling: tuple[dict[str, Any], _Taken] | None = None
         self._early: dict[str, _Taken] = {}
 
     @property
@@ -293,15 +289,16 @@ class WidgetRelay:
         """A local widget's message: held while a frontend's message is
         handled (ipywidgets' echo_update), so the runtime gets its command
         first and busy goes out before it."""
-        if self._held is not None:
-            self._held.append((msg_type, content, buffers, metadata))
+        if self._handling is not None:
+            self._handling[1].held.append((msg_type, content, buffers, metadata))
         else:
-            self._send(msg_type, content, self.parent, buffers, metadata)
+            self._send(msg_type, content, {}, buffers, metadata)
 
     def _handle_local(self, local: BaseComm, parent: dict[str, Any]) -> _Taken:
         """ipywidgets handles the message itself: a value that does not fit
         its trait raises, and the widget keeps its last good value."""
-        self.parent, self._started, self._held = parent, [], []
+        taken = _Taken([], [])
+        self._handling = (parent, taken)
         try:
             local.handle_msg(parent)
             data = parent["content"].get("data")
@@ -311,9 +308,7 @@ class WidgetRelay:
         except Exception as exc:
             self._log.warning("comm_msg for widget %s refused: %s", local.comm_id, exc)
         finally:
-            taken = _Taken(self._started, self._held)
-            self._started = self._held = None
-            self.parent = {}
+            self._handling = None
         return taken
 
     def interact_here(
@@ -324,9 +319,10 @@ class WidgetRelay:
     ) -> None:
         """An interaction started by the comm_msg being handled (a local
         widget's value changed): that request waits for its run."""
-        done = self.interactions.interact(key, state, command, self.parent)
-        if self._started is not None:
-            self._started.append(done)
+        parent, taken = self._handling or ({}, None)
+        done = self.interactions.interact(key, state, command, parent)
+        if taken is not None:
+            taken.started.append(done)
 
     def _model_interaction(
         self,
