@@ -77,30 +77,10 @@ def marimo_components_text(markup: str) -> list[str]:
     ]
 
 
-def _anywidget_view(markup: str) -> Bundle | None:
-    """marimo shows an anywidget (and ``mo.ui.anywidget``) as its own
-    ``<marimo-anywidget>`` element naming the widget's model: a widget view."""
-    components = [m for m in _MARIMO_COMPONENT.finditer(markup) if m.group(1) not in _WRAPPERS]
-    if len(components) != 1 or components[0].group(1).lower() != "anywidget":
-        return None
-    attrs = {
-        m.group(1).lower(): html.unescape(m.group(2) if m.group(2) is not None else m.group(3))
-        for m in _ATTR.finditer(components[0].group(2))
-    }
-    model_id = _json_or_raw(attrs.get("data-model-id", ""))
-    if not model_id:
-        return None
-    view = {"version_major": 2, "version_minor": 0, "model_id": model_id}
-    return {WIDGET_VIEW: view, "text/plain": WIDGET_TEXT}, {}
-
-
 def _html_bundle(markup: str) -> Bundle | None:
     match = _PRE_REPR.match(markup.strip())
     if match:  # marimo's plain repr of a value: show it as text, like IPython
         return {"text/plain": html.unescape(match.group(1))}, {}
-    widget = _anywidget_view(markup)
-    if widget is not None:
-        return widget
     components = marimo_components_text(markup)
     if components:
         # Only marimo's frontend defines these elements; elsewhere they would

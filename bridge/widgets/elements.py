@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.runtime.messages import CellOutput
-from bridge.translate.mime import WIDGET_VIEW, marimo_components_text
-from bridge.widgets.markup import Element, Form, Group, Node, Stack, read
+from bridge.translate.mime import WIDGET_TEXT, WIDGET_VIEW, marimo_components_text
+from bridge.widgets.markup import ANYWIDGET, Element, Form, Group, Node, Stack, read
 from bridge.widgets.relay import WidgetRelay
 
 # Sends a value for an element, as marimo's frontend would.
@@ -46,6 +46,9 @@ class UiElements:
         tree = read(output.data)
         if tree is None:
             return None
+        if isinstance(tree, Element) and tree.kind == ANYWIDGET:
+            # The runtime relays this widget's model itself: show its view.
+            return _view(output, str(tree.data["model_id"]), WIDGET_TEXT)
         try:
             made: list[Any] = []
             widget = _build(tree, self._send_value, made)
@@ -55,10 +58,7 @@ class UiElements:
             )
             return None
         self._by_cell[cell_id] = made
-        view = {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}
-        text = "\n".join(marimo_components_text(output.data))
-        bundle = {WIDGET_VIEW: view, "text/plain": text}
-        return CellOutput(output.channel, "application/vnd.marimo+mimebundle", bundle)
+        return _view(output, widget.model_id, "\n".join(marimo_components_text(output.data)))
 
     def forget_cell(self, cell_id: str) -> None:
         """The cell's output changed (or it is gone): close its widgets."""
@@ -87,6 +87,13 @@ class UiElements:
             )
 
         self._relay.interact_here(f"ui:{object_id}", {"value": value}, command)
+
+
+def _view(output: CellOutput, model_id: str, text: str) -> CellOutput:
+    """The output as a widget view, with a text for frontends without widgets."""
+    view = {"version_major": 2, "version_minor": 0, "model_id": model_id}
+    bundle = {WIDGET_VIEW: view, "text/plain": text}
+    return CellOutput(output.channel, "application/vnd.marimo+mimebundle", bundle)
 
 
 def _build(node: Node, on_value: OnValue, made: list[Any]) -> Any:

@@ -40,6 +40,8 @@ LIVE = frozenset(
         "date",
     }
 )
+# marimo's view of an anywidget's model, which the relay already has.
+ANYWIDGET = "anywidget"
 # The groups: their children are elements of their own (with object ids).
 GROUPS = frozenset({"dict"})
 _HTML_PREFIX = "text/html:"
@@ -98,21 +100,21 @@ class _Tree(HTMLParser):
         self.root = Stack(row=False)
         self._stack: list[Stack] = [self.root]
         self._open: list[str] = []  # the tags open, to match their ends
-        self._element: Element | None = None
-        self._form: Element | None = None  # a form whose element is being read
-        self._inner: dict[str, Any] | None = None
+        self._element: Element | None = None  # the element being read
+        self._child: Element | None = None  # a form's element, being read
+        self._form_child: Element | None = None  # a form's element, read
+        self._json: str | None = None  # inside a group: its children, rendered
         self.failed = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
-        if self._inner is not None:  # inside a group's json output: its data
+        self._open.append(tag)
+        if self._json is not None:  # inside a group: only its children count
             if tag == "marimo-json-output":
-                self._inner["json"] = values.get("data-json-data", "")
-            self._open.append(tag)
+                self._json = values.get("data-json-data", "")
             return
         if tag == "div" and self._element is None:
             style = values.get("style", "").replace(" ", "")
-            self._open.append(tag)
             if "display:flex" not in style:
                 self.failed = True
                 return
@@ -120,30 +122,28 @@ class _Tree(HTMLParser):
             self._stack[-1].children.append(stack)
             self._stack.append(stack)
             return
-        if tag == "marimo-ui-element" and self._element is None:
-            self._element = Element(values.get("object-id", ""), "", {})
-            self._open.append(tag)
-            return
-        if tag == "marimo-ui-element" and self._element is not None:
-            if self._element.kind != "form" or self._form is not None:
+        if tag == "marimo-ui-element":
+            new = Element(values.get("object-id", ""), "", {})
+            if self._element is None:
+                self._element = new
+            elif self._element.kind == "form" and self._child is None:
+                self._child = new
+            else:
                 self.failed = True
-            self._form, self._element = self._element, Element(values.get("object-id", ""), "", {})
-            self._open.append(tag)
             return
-        if tag.startswith("marimo-") and self._element is not None and not self._element.kind:
-            self._element.kind = tag.removeprefix("marimo-")
+        reading = self._child or self._element
+        if tag.startswith("marimo-") and reading is not None and not reading.kind:
+            reading.kind = tag.removeprefix("marimo-")
             for key, raw in values.items():
                 if key.startswith("data-"):
                     try:
-                        self._element.data[key[5:].replace("-", "_")] = json.loads(raw)
+                        reading.data[key[5:].replace("-", "_")] = json.loads(raw)
                     except ValueError:
                         self.failed = True
-            if self._element.kind in GROUPS:
-                self._inner = {}
-            self._open.append(tag)
+            if reading.kind in GROUPS:
+                self._json = ""
             return
         self.failed = True
-        self._open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self._open or self._open.pop() != tag:
@@ -152,27 +152,24 @@ class _Tree(HTMLParser):
         if tag == "div" and self._element is None:
             if len(self._stack) > 1:
                 self._stack.pop()
-        elif tag == "marimo-ui-element" and self._form is not None and self._element is not None:
-            self._form.data["child"] = self._element  # the form's element, read
-            self._element, self._form = self._form, None
-        elif tag == "marimo-ui-element" and self._element is not None:
-            element, self._element = self._element, None
-            if element.kind == "form":
-                child = element.data.pop("child", None)
-                if isinstance(child, Element):
-                    self._stack[-1].children.append(Form(element, child))
-                else:
-                    self.failed = True
-                return
-            if element.kind not in GROUPS:
-                self._stack[-1].children.append(element)
-                return
-            inner, self._inner = self._inner or {}, None
-            group = _group(element, str(inner.get("json", "")))
-            if group is None:
-                self.failed = True
-            else:
-                self._stack[-1].children.append(group)
+            return
+        if tag != "marimo-ui-element" or self._element is None:
+            return
+        rendered, self._json = self._json, None
+        if self._child is not None:  # a form's element ends, then the form
+            self._form_child, self._child = self._child, None
+            return
+        element, self._element = self._element, None
+        node: Node | None = element
+        if element.kind == "form":
+            child, self._form_child = self._form_child, None
+            node = Form(element, child) if child is not None else None
+        elif element.kind in GROUPS:
+            node = _group(element, rendered or "")
+        if node is None:
+            self.failed = True
+        else:
+            self._stack[-1].children.append(node)
 
     def handle_data(self, data: str) -> None:
         if data.strip():
@@ -201,7 +198,11 @@ def _group(element: Element, json_data: str) -> Group | None:
 
 
 def read(markup: str) -> Node | None:
-    """The UI elements ``markup`` is made of, or None if it is anything else."""
+    """The UI elements ``markup`` is made of, or None if it is anything else.
+
+    An anywidget (``<marimo-anywidget>``, marimo's wrapper of a widget model
+    the runtime relays itself) is read when it stands alone.
+    """
     if "<marimo-ui-element" not in markup:
         return None
     parser = _Tree()
@@ -215,6 +216,8 @@ def read(markup: str) -> Node | None:
     node: Node = parser.root
     while isinstance(node, Stack) and len(node.children) == 1:
         node = node.children[0]
+    if isinstance(node, Element) and node.kind == ANYWIDGET:
+        return node if isinstance(node.data.get("model_id"), str) else None
     return node if _all_live(node) else None
 
 

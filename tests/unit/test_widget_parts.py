@@ -95,3 +95,16 @@ def test_a_models_whole_state_with_buffers() -> None:
     assert model.full()[2] == [b"two"]
     model.merge({"data": [1, 2]}, [], [])  # no longer binary
     assert model.full()[1:] == ([], [])
+
+
+def test_an_anywidget_alone() -> None:
+    markup = (
+        "<marimo-ui-element object-id='b-0' random-id='r'><marimo-anywidget "
+        "data-initial-value='{&quot;model_id&quot;:&quot;m1&quot;}' data-label='null' "
+        "data-model-id='&quot;m1&quot;'></marimo-anywidget></marimo-ui-element>"
+    )
+    node = read(markup)
+    assert isinstance(node, Element) and node.kind == "anywidget"
+    assert node.data["model_id"] == "m1"
+    style = "display: flex;flex-direction: row"
+    assert read(f"<div style='{style}'>{markup}{CHECKBOX}</div>") is None  # not in a box
