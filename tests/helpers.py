@@ -94,6 +94,13 @@ def collect(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> 
         m = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
         if m["parent_header"].get("msg_id") == msg_id:
             reply = m
+    return Result(reply, *until_idle(kc, msg_id, deadline))
+
+
+def until_idle(
+    kc: BlockingKernelClient, msg_id: str, deadline: float
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A request's IOPub outputs (execute_input aside) and its idle status."""
     outputs: list[dict[str, Any]] = []
     while True:
         m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
@@ -101,7 +108,7 @@ def collect(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> 
             continue
         if m["msg_type"] == "status":
             if m["content"]["execution_state"] == "idle":
-                return Result(reply, outputs, m)
+                return outputs, m
             continue
         if m["msg_type"] != "execute_input":
             outputs.append(m)

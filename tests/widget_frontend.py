@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import helpers
 from helpers import TIMEOUT, Notebook, Result
 from jupyter_client.blocking.client import BlockingKernelClient
 
@@ -62,17 +63,8 @@ def send_comm(
 
 def until_idle(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> Result:
     """The IOPub messages of a request that has no reply (comm_msg), to its idle."""
-    deadline = time.monotonic() + timeout
-    outputs: list[dict[str, Any]] = []
-    while True:
-        m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-        if m["parent_header"].get("msg_id") != msg_id:
-            continue
-        if m["msg_type"] == "status":
-            if m["content"]["execution_state"] == "idle":
-                return Result({"content": {"status": "ok"}}, outputs, m)
-            continue
-        outputs.append(m)
+    outputs, idle = helpers.until_idle(kc, msg_id, time.monotonic() + timeout)
+    return Result({"content": {"status": "ok"}}, outputs, idle)
 
 
 def until_all_idle(

@@ -38,6 +38,18 @@ def set_slider(nb: Notebook, index: int, value: int) -> None:
     nb.page.keyboard.press("Enter")
 
 
+def slider_and_dependent(nb: Notebook, dependent: str, value: int, shown: str) -> None:
+    """A slider ``n`` (1 to 10) and a cell reading it, moved, then saved."""
+    nb.type(0, "import marimo as mo\nn = mo.ui.slider(1, 10, value=2)\nn")
+    nb.run(0, "Shift+Enter")
+    nb.type(1, dependent)
+    nb.run(1, "Shift+Enter")
+    set_slider(nb, 0, value)
+    expect(nb.output(1)).to_contain_text(shown)
+    nb.page.keyboard.press("Control+s")
+    expect(nb.page.locator(".jp-mod-dirty")).to_have_count(0)
+
+
 def test_marimo_elements_drive_their_dependents(notebook: Notebook) -> None:
     nb = notebook
     nb.type(0, "import marimo as mo\nn = mo.ui.slider(1, 10, value=2, label='n')\nn")
@@ -142,14 +154,7 @@ def test_ipywidgets_and_an_anywidget_are_live(notebook: Notebook) -> None:
 
 def test_a_reloaded_page_gets_its_widgets_back(notebook: Notebook) -> None:
     nb = notebook
-    nb.type(0, "import marimo as mo\nn = mo.ui.slider(1, 10, value=2)\nn")
-    nb.run(0, "Shift+Enter")
-    nb.type(1, "n.value + 1000")
-    nb.run(1, "Shift+Enter")
-    set_slider(nb, 0, 4)
-    expect(nb.output(1)).to_contain_text("1004")
-    nb.page.keyboard.press("Control+s")
-    expect(nb.page.locator(".jp-mod-dirty")).to_have_count(0)
+    slider_and_dependent(nb, "n.value + 1000", 4, "1004")
 
     nb.page.reload()
     nb.wait_idle()
@@ -178,14 +183,7 @@ def test_widget_state_saved_in_the_notebook_does_not_confuse_the_next_session(
     lab.api("PUT", setting, {"raw": json.dumps({"saveState": True})})
     try:
         nb = Notebook.create(page, lab, folder)
-        nb.type(0, "import marimo as mo\nn = mo.ui.slider(1, 10, value=2)\nn")
-        nb.run(0, "Shift+Enter")
-        nb.type(1, "n.value * 10")
-        nb.run(1, "Shift+Enter")
-        set_slider(nb, 0, 6)
-        expect(nb.output(1)).to_contain_text("60")
-        nb.page.keyboard.press("Control+s")
-        expect(nb.page.locator(".jp-mod-dirty")).to_have_count(0)
+        slider_and_dependent(nb, "n.value * 10", 6, "60")
         saved = json.loads((folder / nb.name).read_text())
         state = saved["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
         assert any(m["model_name"] == "IntSliderModel" for m in state["state"].values())
