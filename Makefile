@@ -36,6 +36,7 @@ bench:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_execute.py
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_twin.py
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_scenarios.py
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_widgets.py
 	$(PY) bench/bench_protocol.py
 
 # The fault scenarios (README, "Faults"), the long floods and the soak included;
