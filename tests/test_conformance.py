@@ -29,6 +29,16 @@ class MarimoKernelTests(jupyter_kernel_test.KernelTests):
     code_history_pattern = "6*"
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "zip"
+    code_page_something = "zip?"
+    # Each display() its own display_data, with the object's own mime type.
+    code_display_data = [
+        {"code": "from IPython.display import HTML; display(HTML('<b>bold</b>'))",
+         "mime": "text/html"},
+        {"code": "from IPython.display import Markdown; display(Markdown('**m**'))",
+         "mime": "text/markdown"},
+        {"code": "display('plain')", "mime": "text/plain"},
+    ]
+    code_clear_output = "from IPython.display import clear_output as _c; _c()"
 
     # The kernel as installed, twin on: the protocol suite counts outputs
     # exactly, and no notebook path adds none (test_twin.py).

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.ipython.rewrite import rewrite
 from bridge.jupyter.outputs import RequestContext
 from bridge.jupyter.validate import refused, unreadable
 from bridge.runs.request import RequestRun
@@ -33,6 +34,8 @@ class Planned:
     request: RequestRun
     context: RequestContext
     replay: str | None  # a cell whose earlier run this request shows (Run All)
+    # ``obj?`` lines of the cell: help shown as pager payloads in the reply.
+    pinfo: tuple[tuple[str, int], ...] = ()
 
     @property
     def msg_id(self) -> str:
@@ -102,6 +105,9 @@ class EarlyStartMixin:
         cell_id = cell_meta.get("cellId")
         if refused(code, cell_meta, cell_id) is not None:
             return
+        rewritten = rewrite(code) if isinstance(code, str) else None
+        if rewritten is None or rewritten.error is not None or rewritten.only_pinfo:
+            return  # answered by do_execute without a run
         # The count ipykernel is about to give it (IntrospectionMixin: only
         # requests that store history count).
         counted = not silent and store_history

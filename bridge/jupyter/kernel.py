@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import sys
 import threading
@@ -20,6 +19,7 @@ from ipykernel.kernelbase import Kernel
 from tornado import ioloop
 
 from bridge import __version__
+from bridge.ipython.rewrite import Rewritten, rewrite
 from bridge.jupyter.early_start import EarlyStartMixin, Planned
 from bridge.jupyter.interaction import InteractionRuns
 from bridge.jupyter.introspection import IntrospectionMixin
@@ -40,13 +40,6 @@ from bridge.twin.keeper import TwinKeeper
 from bridge.widgets.elements import UiElements
 
 SCRATCH_MAGIC = "%%scratch"
-# IPython magics frontends put in their own setup code (VS Code's matplotlib
-# setup); marimo shows figures itself, and they are not Python.
-_FRONTEND_MAGIC = re.compile(r"^([ \t]*)%(?:matplotlib|config)\b.*$", re.M)
-
-
-def without_frontend_magics(code: str) -> str:
-    return _FRONTEND_MAGIC.sub(r"\1pass", code)
 
 
 class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
@@ -154,6 +147,14 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             if problem is not None:
                 self._stop_queue = True  # the request's own failure, as a failed cell
                 return self._error_reply(problem.ename, problem.evalue, silent, parent)
+            rewritten = rewrite(code)
+            if rewritten.error is not None:
+                # IPython's word for a magic it cannot run; nothing is recorded.
+                self._stop_queue = True
+                return self._error_reply("UsageError", rewritten.error, silent, parent)
+            if rewritten.only_pinfo:
+                self._record_history(code, self.execution_count, silent, store_history)
+                return await self._help_reply(rewritten)
             try:
                 runtime = await self._ensure_runtime()
             except Exception as exc:
@@ -199,6 +200,9 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         msg_id = parent["header"]["msg_id"]
         self._run_all.started(msg_id)
         self._record_history(code, execution_count, silent, store_history)
+        # What the user typed stays in history and the .ipynb; the runtime
+        # runs it with its IPython syntax as Python, the twin keeps that.
+        rewritten = rewrite(code)
         document = self._twin.document
         assert document is not None
         # VS Code tells the notebook's path only in its startup code.
@@ -217,7 +221,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         roots: set[str] = set()
         cell = None
         if not scratch:
-            cell = self._cells.claim(code, jupyter_id, f"In[{execution_count}]")
+            cell = self._cells.claim(rewritten.twin, jupyter_id, f"In[{execution_count}]")
             roots.add(cell.marimo_id)
         loop = asyncio.get_running_loop()
         request = RequestRun(msg_id, roots, self._router.publish, loop)
@@ -244,14 +248,17 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                     runtime, request, DeleteCellCommand(cell_id=CellId_t(forgotten.marimo_id))
                 )
 
+        if rewritten.auto_reload is not None:
+            self._set_auto_reload(runtime, rewritten.auto_reload)
         replay: str | None = None
         if run_stale:
             self._send_command(runtime, request, ExecuteStaleCellsCommand())
         elif scratch:
+            body = code
             if code.startswith(SCRATCH_MAGIC):
                 body = code.split("\n", 1)[1] if "\n" in code else ""
-            else:
-                body = without_frontend_magics(code)
+            # Frontends' own setup code holds magics (VS Code's %config).
+            body = rewrite(body).code
             # The document and outputs let code mode work through the kernel.
             command = ExecuteScratchpadCommand(
                 code=body,
@@ -260,20 +267,20 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 cell_outputs=self._last_outputs.snapshot(),
             )
             self._send_command(runtime, request, command, run_id=msg_id)
-        elif (view := self._ran_for(msg_id, cell, code, request)) is not None:
+        elif (view := self._ran_for(msg_id, cell, rewritten.twin, request)) is not None:
             assert cell is not None
             request.settle(cell.marimo_id, view.errors)
             replay = cell.marimo_id
         else:
             assert cell is not None
-            document.set_code(cell.marimo_id, code)
+            document.set_code(cell.marimo_id, rewritten.twin)
             self._send_command(
                 runtime,
                 request,
-                ExecuteCellsCommand(cell_ids=[CellId_t(cell.marimo_id)], codes=[code]),
+                ExecuteCellsCommand(cell_ids=[CellId_t(cell.marimo_id)], codes=[rewritten.code]),
             )
 
-        return Planned(request, context, replay)
+        return Planned(request, context, replay, rewritten.pinfo)
 
     async def _carry_out(self, planned: Planned, allow_stdin: bool) -> dict[str, Any]:
         """Publish the request's placeholders and notices, then wait for its run."""
@@ -304,7 +311,42 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         context = self._router.end(request)
         if not context.silent:
             self._warn(self._twin.notices(False, self.log.warning), parent)
-        return self._finish(request, context)
+        reply = self._finish(request, context)
+        if planned.pinfo and reply["status"] == "ok":
+            reply["payload"] = await self._help_pages(planned.pinfo)
+        return reply
+
+    # -- IPython's help and autoreload -------------------------------------
+    async def _help_reply(self, rewritten: Rewritten) -> dict[str, Any]:
+        """``obj?``: the inspection text as ipykernel's pager payload, no run."""
+        return {
+            "status": "ok",
+            "execution_count": self.execution_count,
+            "payload": await self._help_pages(rewritten.pinfo),
+            "user_expressions": {},
+        }
+
+    async def _help_pages(self, asked: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
+        pages = []
+        for name, level in asked:
+            found = await self.do_inspect(name, len(name), level)
+            data = found.get("data") or {"text/plain": f"Object `{name}` not found."}
+            pages.append({"source": "page", "data": data, "start": 0})
+        return pages
+
+    def _set_auto_reload(self, runtime: RuntimeClient, mode: str) -> None:
+        """%autoreload: marimo's module autoreloader, runtime.auto_reload."""
+        import copy
+
+        from marimo._internal.commands import UpdateUserConfigCommand
+
+        config = copy.deepcopy(runtime.config)
+        config.setdefault("runtime", {})["auto_reload"] = mode
+        runtime.config = config
+        try:
+            runtime.send(UpdateUserConfigCommand(config=config))  # type: ignore[arg-type]
+        except Exception as exc:
+            self.log.warning("could not set marimo's auto_reload: %s", exc)
 
     def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
         """The view of this request's cell if an earlier run already ran it

@@ -29,6 +29,7 @@ from bridge.jupyter.views import TRACEBACK_MIME, CellView, mb
 from bridge.notebook.cells import CellRegistry
 from bridge.runs.request import RequestRun
 from bridge.runtime.messages import CellOp, Notification, Other
+from bridge.translate.displays import DISPLAY_MIME, DisplayOp, read_op
 from bridge.translate.mime import to_bundle
 from bridge.translate.traceback import traceback_lines
 
@@ -71,6 +72,9 @@ class RequestContext:
     # Cells without displays marked stale in this request: told at its end,
     # if still stale (a cell about to run is marked stale first).
     stale_cells: list[str] = field(default_factory=list)
+    # A root cell's execute_result, sent when the cell has finished: after
+    # everything the cell printed, as ipykernel's displayhook comes last.
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class OutputRouter:
@@ -146,6 +150,8 @@ class OutputRouter:
             if view is not None and view.stale and not context.silent:
                 self._stream(context, "stdout", f"── {self.label(cell)} is {view.stale[2:]}")
         self.flush()
+        for cell in list(context.results):
+            self._send_result(context, cell)
         del self._contexts[request.msg_id]
         self._requests.pop(request.msg_id, None)
         if context.dropped:
@@ -186,6 +192,8 @@ class OutputRouter:
                 self.flush()
         else:
             self._publish_standard(request, context, note, cell, cell in request.roots)
+            if note.status == "idle":
+                self._send_result(context, cell)
 
     def _mark_stale(
         self, request: RequestRun, context: RequestContext, view: CellView, cell: str, stale: bool
@@ -283,6 +291,8 @@ class OutputRouter:
         for item in note.console_items():
             if item.mimetype == TRACEBACK_MIME:
                 view.traceback = traceback_lines(str(item.data), self.label)
+            elif item.mimetype == DISPLAY_MIME:
+                self._display_op(context, cell, is_root, read_op(item.data))
             elif item.channel in ("stdout", "stderr") and item.data:
                 self._header(context, cell, is_root)
                 self._stream(context, item.channel, str(item.data), console=True)
@@ -301,8 +311,10 @@ class OutputRouter:
         bundle = to_bundle(output.mimetype, output.data)
         if bundle is None or context.silent:
             return
-        if is_root and view.value_request == request.msg_id:
+        if is_root and cell in context.results:
             # The value changed again in the same run (mo.output.append).
+            context.results[cell].update(data=bundle[0], metadata=bundle[1])
+        elif is_root and view.value_request == request.msg_id:
             self._update(context, view.value_display, bundle[0], bundle[1])
         elif is_root:
             display_id = uuid.uuid4().hex
@@ -314,13 +326,36 @@ class OutputRouter:
             content["transient"] = {"display_id": display_id}
             view.value_display = display_id
             view.value_request = request.msg_id
-            self._flush_stream(context)
-            self._send("execute_result", content, context.parent)
+            context.results[cell] = content
         elif view.value_display is not None:
             self._update(context, view.value_display, bundle[0], bundle[1])
         else:
             self._header(context, cell, is_root)
             view.value_display = self._display(context, *bundle)
+
+    def _display_op(
+        self, context: RequestContext, cell: str, is_root: bool, op: DisplayOp | None
+    ) -> None:
+        """display(), handle.update() and clear_output(), as ipykernel sends them."""
+        if op is None or context.silent:
+            return
+        if op.op == "clear":
+            # Only the cell's own request may clear: under another request
+            # it would clear the cell that request runs.
+            if is_root:
+                self._flush_stream(context)
+                self._send("clear_output", {"wait": op.wait}, context.parent)
+        elif op.op == "update":
+            self._update(context, op.display_id, op.data, op.metadata)
+        else:
+            self._header(context, cell, is_root)
+            self._display(context, op.data, op.metadata, op.display_id)
+
+    def _send_result(self, context: RequestContext, cell: str) -> None:
+        content = context.results.pop(cell, None)
+        if content is not None:
+            self._flush_stream(context)
+            self._send("execute_result", content, context.parent)
 
     def _header(self, context: RequestContext, cell: str, is_root: bool) -> None:
         if is_root or cell in context.headers_sent or context.silent:
@@ -366,9 +401,13 @@ class OutputRouter:
             self._send("stream", {"name": context.stream_name, "text": text}, context.parent)
 
     def _display(
-        self, context: RequestContext, data: dict[str, Any], metadata: dict[str, Any]
+        self,
+        context: RequestContext,
+        data: dict[str, Any],
+        metadata: dict[str, Any],
+        display_id: str | None = None,
     ) -> str:
-        display_id = uuid.uuid4().hex
+        display_id = display_id or uuid.uuid4().hex
         if not context.silent:
             self._flush_stream(context)
             self._send(

@@ -1,8 +1,9 @@
 """Pure reading of Python source for the shell: is it complete, what is named.
 
 Behaviour follows IPython (``TransformerManager.check_complete`` and
-``token_at_cursor``) without importing it: IPython is not a dependency and
-its import costs more than the kernel's own start.
+``token_at_cursor``) without importing it for plain Python: its import
+costs more than the kernel's own start. Only code with IPython syntax
+(``%time x = 1``, ``!ls``) imports it, to be judged as the Python it runs as.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import tokenize
 import warnings
 from dataclasses import dataclass
 from typing import Any
+
+from bridge.ipython.rewrite import rewrite
 
 _INDENT = re.compile(r"^[ \t]+")
 # The one directive the bridge knows (kernel.SCRATCH_MAGIC); not Python.
@@ -65,6 +68,14 @@ def is_complete(code: str) -> dict[str, Any]:
         lines = code.splitlines()
     if not code.strip():
         return {"status": "complete"}
+    if code.lstrip("\n").startswith("%%"):
+        # IPython's rule for a cell magic: its body ends at an empty line.
+        done = code.endswith("\n\n") or code.endswith("\n") and not lines[-1].strip()
+        return {"status": "complete"} if done else {"status": "incomplete", "indent": ""}
+    rewritten = rewrite(code)
+    if rewritten.changed:
+        # Judged as the Python it runs as (``!ls`` and ``%time x = 1`` are complete).
+        return is_complete(rewritten.code)
     stripped = code.rstrip(" \t")
     ends_with_newline = stripped.endswith("\n")
     last = next(line for line in reversed(lines) if line.strip())

@@ -15,6 +15,7 @@ from typing import Any
 
 from bridge.runtime.messages import CellOutput
 from bridge.translate import errors as error_text
+from bridge.translate.displays import DISPLAY_MIME, read_op
 from bridge.translate.mime import to_bundle
 from bridge.translate.traceback import RED, RESET, traceback_lines
 
@@ -22,8 +23,9 @@ TRACEBACK_MIME = "application/vnd.marimo+traceback"
 # Console text a cell keeps for its display; older text is cut, and the
 # console says how much.
 CONSOLE_LIMIT = 1_000_000
-# Figures (``plt.show()``, the media channel) a cell keeps for its display.
-MEDIA_LIMIT = 20
+# Figures (``plt.show()``) and ``display()`` outputs a cell keeps for its
+# value display; the oldest go first (a loop without clear_output).
+MEDIA_LIMIT = 100
 
 Bundle = tuple[dict[str, Any], dict[str, Any]]
 Label = Any  # Callable[[str], str]: a cell id -> "Cell In[3]"
@@ -39,6 +41,8 @@ class CellView:
     console_sent_at: float = 0.0
     value: Bundle | None = None
     media: list[Bundle] = field(default_factory=list)
+    # The display id of each media item (display(obj, display_id=...)).
+    media_ids: list[str | None] = field(default_factory=list)
     errors: list[dict[str, Any]] | None = None
     traceback: list[str] | None = None
     console_display: str | None = None
@@ -62,6 +66,7 @@ class CellView:
         self.console_size = 0
         self.console_cut = 0
         self.media.clear()
+        self.media_ids.clear()
 
     def set_output(self, output: CellOutput) -> None:
         if output.channel == "marimo-error":
@@ -75,13 +80,35 @@ class CellView:
     def append_console(self, item: CellOutput, label: Label) -> None:
         if item.mimetype == TRACEBACK_MIME:
             self.traceback = traceback_lines(str(item.data), label)
+        elif item.mimetype == DISPLAY_MIME:
+            self._display_op(item.data)
         elif item.channel == "media":
             bundle = to_bundle(item.mimetype, item.data)
             if bundle is not None:
-                self.media.append(bundle)
-                del self.media[:-MEDIA_LIMIT]
+                self._show(bundle, None)
         elif item.channel in ("stdout", "stderr"):
             self._append_text(str(item.data or ""))
+
+    def _display_op(self, raw: Any) -> None:
+        """display(), handle.update() and clear_output() of the cell's run."""
+        op = read_op(raw)
+        if op is None:
+            return
+        if op.op == "clear":
+            # Both waits are one here: the displays are redrawn at the throttle.
+            self.clear_console()
+        elif op.op == "update":
+            for i, shown in enumerate(self.media_ids):
+                if shown == op.display_id:
+                    self.media[i] = (op.data, op.metadata)
+        else:
+            self._show((op.data, op.metadata), op.display_id)
+
+    def _show(self, bundle: Bundle, display_id: str | None) -> None:
+        self.media.append(bundle)
+        self.media_ids.append(display_id)
+        del self.media[:-MEDIA_LIMIT]
+        del self.media_ids[:-MEDIA_LIMIT]
 
     def _append_text(self, text: str) -> None:
         self.console.append(text)

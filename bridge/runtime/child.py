@@ -21,6 +21,9 @@ additions, installed before marimo's kernel starts:
   ``marimo._runtime.handlers.construct_interrupt_handler``; the hook wraps
   what it builds. tests/unit/test_interrupt_guard.py fails loudly if an
   upgrade moves it.
+
+* ``display()`` and ``clear_output()`` as ipykernel has them
+  (bridge/ipython/display.py).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 
 from typing import Any
 
+from bridge.ipython import display
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
 from bridge.runtime.interrupt_guard import InterruptGuard
 
@@ -77,6 +81,7 @@ def main() -> None:
     use_prefix(prefix)
     install_eof_reply()
     install_interrupt_guard()
+    display.install()
     from marimo._ipc.launch_kernel import main as launch_kernel
 
     launch_kernel()

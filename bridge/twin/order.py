@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.ipython.rewrite import rewrite
+
 
 @dataclass(frozen=True)
 class NotebookCell:
@@ -58,7 +60,9 @@ def read_cells(path: Path) -> list[NotebookCell] | None:
         if isinstance(source, list):
             source = "".join(str(s) for s in source)
         cell_id = cell.get("id")
-        out.append(NotebookCell(cell_id if isinstance(cell_id, str) else None, str(source)))
+        # The document holds a cell's code as marimo runs it (magics rewritten).
+        code = rewrite(str(source)).twin
+        out.append(NotebookCell(cell_id if isinstance(cell_id, str) else None, code))
     return out
 
 

@@ -14,7 +14,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.ipython.magics import pip_from_twin
 from bridge.notebook.document import DEFAULT_NAME, CellState
+from bridge.twin.script_deps import with_dependencies
 
 SETUP_ID = "setup"
 
@@ -125,6 +127,13 @@ def _render(cells: list[CellState], template: Any | None) -> str:
     ]
     base = template if template is not None else ser.EMPTY_NOTEBOOK_SERIALIZATION
     ir = dataclasses.replace(base, cells=defs, violations=[], valid=True)
+    packages = [p for c in cells for p in pip_from_twin(c.code)]
+    if packages:
+        old = ir.header.value if ir.header is not None else ""
+        new = with_dependencies(old, packages)
+        if new != old:
+            header = ser.Header(lineno=0, col_offset=0, end_lineno=0, end_col_offset=0, value=new)
+            ir = dataclasses.replace(ir, header=header)
     return str(MarimoConvert.from_ir(ir).to_py())
 
 

@@ -192,7 +192,12 @@ def test_definition_source_refuses_to_guess() -> None:
         ("x = )", {"status": "invalid"}),
         ("1 +* 2", {"status": "invalid"}),
         ("if x:\n  y\n z", {"status": "invalid"}),
-        ("%%timeit\nx = 1", {"status": "invalid"}),
+        # IPython syntax, judged as IPython does (check_complete).
+        ("%%timeit\nx = 1", {"status": "incomplete", "indent": ""}),
+        ("%%timeit\nx = 1\n\n", {"status": "complete"}),
+        ("%time x = 1", {"status": "complete"}),
+        ("files = !ls", {"status": "complete"}),
+        ("for f in x:\n    !ls", {"status": "incomplete", "indent": "    "}),
     ],
 )
 def test_is_complete(code: str, expected: dict[str, str]) -> None:

@@ -1,0 +1,192 @@
+"""``display()`` and ``clear_output()`` as ipykernel has them, inside the runtime.
+
+Runs in marimo's runtime process (installed by ``bridge.runtime.child``).
+marimo's own ``display`` appends to the cell's single output, which the
+cell's last expression then replaces, and IPython's ``clear_output``
+without a shell writes terminal escapes. Jupyter users expect each
+``display(obj)`` to be an output of its own, with its own mime bundle, and
+``clear_output`` to clear. So each call here sends one console message on
+marimo's media channel (the channel ``plt.show()`` uses) that only the
+bridge reads: ``DISPLAY_MIME``, a JSON op ("display", "update", "clear").
+The bridge turns it into ``display_data``, ``update_display_data`` or
+``clear_output`` (bridge/jupyter/outputs.py).
+
+``display`` is also a builtin here, as in IPython. marimo's formatter
+registration patches ``IPython.display.display`` when IPython is imported;
+``install`` wraps that registration so these functions win. marimo has no
+public way to send a console output or to format an object, so this module
+imports four private modules (``_output.formatters.ipython_formatters``,
+``_output.formatting``, ``_messaging.notification_utils``,
+``_messaging.cell_output``); tests/unit/test_runtime_hooks.py fails loudly
+when an upgrade moves them.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import json
+import sys
+import uuid
+from typing import Any
+
+from bridge.translate.displays import DISPLAY_MIME
+
+_formatter: Any = None
+
+
+class DisplayHandle:
+    """What ``display(obj, display_id=True)`` returns, as IPython's."""
+
+    def __init__(self, display_id: str) -> None:
+        self.display_id = display_id
+
+    def __repr__(self) -> str:
+        return f"<DisplayHandle display_id={self.display_id}>"
+
+    def display(self, obj: Any, **kwargs: Any) -> None:
+        display(obj, display_id=self.display_id, **kwargs)
+
+    def update(self, obj: Any, **kwargs: Any) -> None:
+        update_display(obj, display_id=self.display_id, **kwargs)
+
+
+def display(
+    *objs: Any,
+    include: Any = None,
+    exclude: Any = None,
+    metadata: dict[str, Any] | None = None,
+    transient: dict[str, Any] | None = None,
+    display_id: Any = None,
+    raw: bool = False,
+    clear: bool = False,
+    **kwargs: Any,
+) -> DisplayHandle | None:
+    """Show each object as an output of its own (IPython's signature)."""
+    if display_id is True:
+        display_id = uuid.uuid4().hex
+    if transient and isinstance(transient.get("display_id"), str):
+        display_id = transient["display_id"]
+    if clear:
+        clear_output(wait=True)
+    for obj in objs:
+        meta: dict[str, Any]
+        if raw and isinstance(obj, dict):
+            source, data, meta = "ipython", obj, {}
+        else:
+            source, data, meta = _bundle(obj, include, exclude)
+        if metadata:
+            meta = {**meta, **metadata}
+        if data:
+            _send({"op": "display", "source": source, "data": data, "metadata": meta,
+                   "display_id": display_id})
+    return DisplayHandle(str(display_id)) if display_id is not None else None
+
+
+def update_display(obj: Any, *, display_id: str, **kwargs: Any) -> None:
+    raw = kwargs.get("raw", False)
+    source, data, meta = ("ipython", obj, {}) if raw and isinstance(obj, dict) else _bundle(obj)
+    _send({"op": "update", "source": source, "data": data, "metadata": meta,
+           "display_id": str(display_id)})
+
+
+def clear_output(wait: bool = False) -> None:
+    _send({"op": "clear", "wait": bool(wait)})
+
+
+Bundle = tuple[str, dict[str, Any], dict[str, Any]]  # (source, data, metadata)
+
+
+def _bundle(obj: Any, include: Any = None, exclude: Any = None) -> Bundle:
+    """IPython's mime bundle (what ipykernel sends), or marimo's own rendering
+    (``source`` "marimo", translated by the bridge as a cell's value is) for
+    marimo objects, widgets and what IPython shows only as text (figures)."""
+    if _marimo_first(obj):
+        marimo = _marimo_bundle(obj)
+        if marimo is not None:
+            return marimo
+    data, meta = _ipython_formatter().format(obj, include=include, exclude=exclude)
+    if set(data) <= {"text/plain"}:
+        marimo = _marimo_bundle(obj)
+        if marimo is not None:
+            return marimo
+    return "ipython", data, meta
+
+
+def _marimo_first(obj: Any) -> bool:
+    module = type(obj).__module__ or ""
+    # marimo's objects render as marimo means them; a widget's view needs
+    # the model marimo opens for it when it formats it.
+    return module.startswith(("marimo", "ipywidgets", "anywidget")) or hasattr(obj, "_mime_")
+
+
+def _marimo_bundle(obj: Any) -> Bundle | None:
+    from marimo._output.formatting import try_format
+
+    formatted = try_format(obj)
+    if formatted.traceback is not None or not formatted.data:
+        return None
+    return "marimo", {formatted.mimetype: formatted.data}, {}
+
+
+def _ipython_formatter() -> Any:
+    global _formatter
+    if _formatter is None:
+        from IPython.core.formatters import DisplayFormatter
+
+        _formatter = DisplayFormatter()
+    return _formatter
+
+
+def _send(op: dict[str, Any]) -> None:
+    from marimo._messaging.cell_output import CellChannel
+    from marimo._messaging.notification_utils import CellNotificationUtils
+
+    # What the cell printed so far goes first: marimo buffers console text.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    CellNotificationUtils.broadcast_console_output(
+        channel=CellChannel.MEDIA,
+        mimetype=DISPLAY_MIME,  # type: ignore[arg-type]
+        data=json.dumps(op, default=_jsonable),
+        cell_id=None,
+        status=None,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
+def _patch_ipython() -> None:
+    import IPython.core.display_functions as functions
+    import IPython.display as ipython_display
+
+    for module in (ipython_display, functions):
+        setattr(module, "display", display)  # noqa: B010 (IPython has no stubs to follow)
+        setattr(module, "update_display", update_display)  # noqa: B010
+        setattr(module, "clear_output", clear_output)  # noqa: B010
+        if hasattr(module, "DisplayHandle"):
+            setattr(module, "DisplayHandle", DisplayHandle)  # noqa: B010
+
+
+def install() -> None:
+    """Make ``display`` a builtin and keep IPython's functions ours."""
+    builtins.display = display  # type: ignore[attr-defined]
+    from marimo._output.formatters.ipython_formatters import IPythonFormatter
+
+    original = IPythonFormatter.register
+
+    def register(self: Any) -> Any:
+        unpatch = original(self)
+        _patch_ipython()
+        return unpatch
+
+    IPythonFormatter.register = register  # type: ignore[method-assign]
+    if "IPython.display" in sys.modules:
+        _patch_ipython()

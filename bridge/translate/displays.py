@@ -1,0 +1,51 @@
+"""The runtime's ``display()``/``clear_output()`` ops, read for Jupyter.
+
+bridge/ipython/display.py sends them from inside the runtime as console
+outputs of mimetype ``DISPLAY_MIME``; this is the bridge's reading of one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.translate.mime import to_bundle
+
+DISPLAY_MIME = "application/vnd.marimo-bridge.display+json"
+
+
+@dataclass(frozen=True)
+class DisplayOp:
+    op: str  # "display", "update" or "clear"
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    display_id: str | None = None
+    wait: bool = False
+
+
+def read_op(raw: Any) -> DisplayOp | None:
+    """One op; None for anything malformed or with nothing to show."""
+    try:
+        op = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return None
+    if not isinstance(op, dict) or op.get("op") not in ("display", "update", "clear"):
+        return None
+    if op["op"] == "clear":
+        return DisplayOp("clear", {}, {}, wait=bool(op.get("wait")))
+    data, metadata = op.get("data"), op.get("metadata")
+    if not isinstance(data, dict) or not data:
+        return None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    if op.get("source") == "marimo":
+        # marimo's own rendering: translated as a cell's value is.
+        mimetype, value = next(iter(data.items()))
+        bundle = to_bundle(str(mimetype), value)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+    display_id = op.get("display_id")
+    return DisplayOp(
+        str(op["op"]), data, metadata, str(display_id) if display_id is not None else None
+    )
