@@ -119,6 +119,8 @@ class Notebook:
     """What a frontend shows: outputs per cell, display updates applied."""
 
     cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Cells whose outputs clear_output(wait=True) clears at their next output.
+    clearing: set[str] = field(default_factory=set)
 
     def run(self, kc: BlockingKernelClient, cell_id: str, code: str, **kw: Any) -> Result:
         result = execute(kc, code, cell_id=cell_id, **kw)
@@ -140,6 +142,15 @@ class Notebook:
         """What the frontend does with one request's IOPub messages."""
         for m in result.outputs:
             c = m["content"]
+            if m["msg_type"] == "clear_output":
+                if c.get("wait"):
+                    self.clearing.add(cell_id)
+                else:
+                    self.cells[cell_id] = []
+                continue
+            if cell_id in self.clearing and m["msg_type"] != "update_display_data":
+                self.clearing.discard(cell_id)
+                self.cells[cell_id] = []
             if m["msg_type"] == "update_display_data":
                 for outputs in self.cells.values():
                     for out in outputs:

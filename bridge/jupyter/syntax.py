@@ -70,7 +70,7 @@ def is_complete(code: str) -> dict[str, Any]:
         return {"status": "complete"}
     if code.lstrip("\n").startswith("%%"):
         # IPython's rule for a cell magic: its body ends at an empty line.
-        done = code.endswith("\n\n") or code.endswith("\n") and not lines[-1].strip()
+        done = code.endswith("\n\n") or (code.endswith("\n") and not lines[-1].strip())
         return {"status": "complete"} if done else {"status": "incomplete", "indent": ""}
     rewritten = rewrite(code)
     if rewritten.changed:

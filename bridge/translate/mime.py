@@ -25,6 +25,7 @@ _VEGA_SCHEMA = re.compile(r"^https://vega\.github\.io/schema/vega-lite/v\d+(\.\d
 VEGALITE_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # Components that only wrap others; the inner one names the element.
 _WRAPPERS = {"ui-element", "lazy"}
+_TEX = re.compile(r"<marimo-tex[^>]*>(.*?)</marimo-tex>", re.DOTALL | re.IGNORECASE)
 # A Jupyter widget's view: its model travels as a comm (bridge/widgets).
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_TEXT = "A Jupyter widget: live in JupyterLab, Notebook 7 and VS Code"
@@ -77,10 +78,24 @@ def marimo_components_text(markup: str) -> list[str]:
     ]
 
 
+def _tex(markup: str) -> str:
+    """marimo's math (``<marimo-tex>||[x||]</marimo-tex>``) as the ``\\[x\\]`` and
+    ``\\(x\\)`` that JupyterLab's HTML renderer typesets with MathJax."""
+    def delimit(match: re.Match[str]) -> str:
+        body = match.group(1)
+        for marimo, tex in (("||[", "\\["), ("||]", "\\]"), ("||(", "\\("), ("||)", "\\)")):
+            body = body.replace(marimo, tex)
+        return body
+
+    return _TEX.sub(delimit, markup)
+
+
 def _html_bundle(markup: str) -> Bundle | None:
     match = _PRE_REPR.match(markup.strip())
     if match:  # marimo's plain repr of a value: show it as text, like IPython
         return {"text/plain": html.unescape(match.group(1))}, {}
+    if "<marimo-tex" in markup:
+        markup = _tex(markup)
     components = marimo_components_text(markup)
     if components:
         # Only marimo's frontend defines these elements; elsewhere they would
@@ -169,7 +184,7 @@ def to_bundle(mimetype: str, data: Any) -> Bundle | None:
         return _html_bundle(str(data))
     if mimetype == "text/markdown":
         # marimo sends markdown already rendered to HTML.
-        markup = str(data)
+        markup = _tex(str(data)) if "<marimo-tex" in str(data) else str(data)
         if not markup.strip():
             return None
         return {"text/html": markup, "text/plain": html_to_text(markup)}, {}

@@ -16,6 +16,7 @@ from typing import Any
 
 from bridge.ipython.magics import pip_from_twin
 from bridge.notebook.document import DEFAULT_NAME, CellState
+from bridge.twin.jupyter_builtins import with_display_import
 from bridge.twin.script_deps import with_dependencies
 
 SETUP_ID = "setup"
@@ -80,6 +81,7 @@ def _empty_as_written(text: str, ir: Any) -> bool:
 
 def render(cells: list[CellState], template: Any | None) -> str:
     """The .py text of ``cells``, with the template's header and app options."""
+    cells = with_display_import(cells, SETUP_ID)
     try:
         return _render(cells, template)
     except (RecursionError, MemoryError):

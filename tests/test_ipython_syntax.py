@@ -1,0 +1,270 @@
+"""What Jupyter users type every day, through the real kernel and runtime.
+
+Each idiom is judged on what the user sees in the cell and on the names it
+defines for later cells, in both request shapes: JupyterLab's (a cellId,
+outputs kept in place) and nbclient's (no cellId, the standard messages).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import Notebook, Result, execute
+
+SHAPES = ["jupyterlab", "nbclient"]
+
+
+class Cells:
+    """Runs cells in one request shape and shows them as a frontend would."""
+
+    def __init__(self, kc: Any, shape: str) -> None:
+        self.kc, self.shape, self.nb = kc, shape, Notebook()
+        self._ids = (f"cell{n}" for n in itertools.count())
+
+    def run(self, code: str) -> tuple[Result, str]:
+        cell = next(self._ids)
+        if self.shape == "jupyterlab":
+            result = self.nb.run(self.kc, cell, code)
+        else:
+            result = execute(self.kc, code)
+            self.nb.cells[cell] = []
+            self.nb.apply(cell, result)
+        return result, self.nb.shown(cell)
+
+    def ok(self, code: str) -> str:
+        result, shown = self.run(code)
+        assert result.status == "ok", (code, result.content, shown)
+        return shown
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_magics_and_shell_commands_define_names_for_later_cells(kc, tmp_path, shape) -> None:
+    (tmp_path / "data.csv").write_text("a,b\n")
+    cells = Cells(kc, shape)
+    shown = cells.ok("%time t = sum(range(10))")
+    assert "Wall time:" in shown
+    assert cells.ok("t * 2") == "90"
+
+    cells.ok("files = !ls")
+    assert "data.csv" in cells.ok("files")
+
+    shown = cells.ok("%%time\nz = 5\nz + 1")
+    assert "Wall time:" in shown and "6" in shown
+    assert cells.ok("z * 2") == "10"
+
+    shown = cells.ok("!echo got {t} && exit 3")
+    assert "got 45" in shown and "exit status 3" in shown
+
+    shown = cells.ok("%timeit -n 10 -r 2 sum(range(10))")
+    assert "per loop (mean ± std. dev. of 2 runs, 10 loops each)" in shown
+
+    assert "env: BRIDGE_PROBE=hello" in cells.ok("%env BRIDGE_PROBE=hello")
+    assert cells.ok("import os\nos.environ['BRIDGE_PROBE']") == "'hello'"
+
+    cells.ok("%mkdir sub")
+    assert cells.ok("%cd sub").strip().endswith("/sub")
+    assert cells.ok("%pwd").strip("'").endswith("/sub")
+    assert "Writing notes.txt" in cells.ok("%%writefile notes.txt\nfirst")
+    assert "Appending to notes.txt" in cells.ok("%%writefile -a notes.txt\nsecond")
+    assert (tmp_path / "sub" / "notes.txt").read_text() == "first\nsecond\n"
+
+    shown = cells.ok("%%bash\necho from-bash\nexit 2")
+    assert "from-bash" in shown and "exit status 2" in shown
+
+    shown = cells.ok("%%capture captured\nprint('kept aside')")
+    assert "kept aside" not in shown
+    assert cells.ok("captured.stdout") == "'kept aside\\n'"
+
+    assert cells.ok("%matplotlib inline\n%config InlineBackend.figure_format = 'retina'") == ""
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_cell_magics_that_render(kc, shape) -> None:
+    cells = Cells(kc, shape)
+    result, _ = cells.run("%%html\n<b id='x'>bold</b>")
+    html = [m["content"]["data"].get("text/html", "") for m in result.outputs if "data" in m["content"]]
+    assert any("<b id='x'>bold</b>" in h for h in html)
+    result, _ = cells.run("%%markdown\nsome **strong** words")
+    html = [m["content"]["data"].get("text/html", "") for m in result.outputs if "data" in m["content"]]
+    assert any("<strong>strong</strong>" in h for h in html)
+    result, shown = cells.run("%%latex\n\\begin{align}a &= b\\end{align}")
+    assert result.status == "ok"
+    # MathJax's delimiters, which JupyterLab typesets, not marimo's own.
+    assert "\\[\\begin{align}a &= b\\end{align}\\]" in shown
+
+
+def test_sql_magic_uses_marimo_sql(kc) -> None:
+    result = execute(kc, "%%sql\nSELECT 42 AS answer")
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        # marimo's own message: mo.sql needs duckdb.
+        assert result.status == "error"
+        assert "duckdb" in result.text().lower()
+    else:
+        assert result.status == "ok" and "42" in result.text()
+
+
+def test_an_unknown_magic_says_what_the_kernel_supports(kc) -> None:
+    result = execute(kc, "%who", cell_id="w")
+    assert result.status == "error"
+    assert result.content["ename"] == "UsageError"
+    evalue = result.content["evalue"]
+    assert "%who is not supported by the marimo kernel" in evalue
+    assert "%time" in evalue and "%%writefile" in evalue and "!cmd" in evalue
+    assert "marimo.app" not in evalue  # not marimo's SyntaxError with a link
+    cell_magic = execute(kc, "%%javascript\nalert(1)")
+    assert "%%javascript is not supported" in cell_magic.content["evalue"]
+    # Nothing was recorded: the next cell runs as usual.
+    assert execute(kc, "1 + 1").text() == "2"
+
+
+def test_question_mark_shows_help_as_a_pager_payload(kc) -> None:
+    result = execute(kc, "len?", cell_id="h")
+    assert result.status == "ok"
+    [page] = result.content["payload"]
+    assert page["source"] == "page"
+    assert "Return the number of items" in page["data"]["text/plain"]
+    assert result.outputs == []  # help is a page, not an output
+    deep = execute(kc, "import json\njson.dumps??")
+    assert deep.status == "ok"
+    assert "def dumps" in deep.content["payload"][0]["data"]["text/plain"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_display_is_an_output_of_its_own_in_order(kc, shape) -> None:
+    cells = Cells(kc, shape)
+    result, shown = cells.run("display('a'); print('p'); display('b'); 'c'")
+    assert result.status == "ok"
+    if shape == "nbclient":
+        kinds = [m["msg_type"] for m in result.outputs]
+        assert kinds == ["display_data", "stream", "display_data", "execute_result"]
+        assert [m["content"].get("data", {}).get("text/plain") for m in result.outputs] == [
+            "'a'", None, "'b'", "'c'"
+        ]
+    else:
+        assert "'a'\n'b'\n'c'" in shown and "p" in shown
+    # Each display keeps its own mime bundle.
+    result, _ = cells.run(
+        "import pandas as pd\nfrom IPython.display import Markdown\n"
+        "display(pd.DataFrame({'col': [1, 2]})); display(Markdown('*m*'))"
+    )
+    bundles = [m["content"]["data"] for m in result.outputs if "data" in m["content"]]
+    assert any(
+        "<table" in str(b.get("text/html", "")) and "col" in str(b.get("text/plain", ""))
+        for b in bundles
+    ), "the DataFrame as HTML, with its text"
+    if shape == "nbclient":
+        assert any(b.get("text/markdown") == "*m*" for b in bundles)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_figure_displayed_stays_an_image(kc, shape) -> None:
+    cells = Cells(kc, shape)
+    result, _ = cells.run(
+        "import matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\n"
+        "fig = plt.figure()\nplt.plot([1, 2])\ndisplay(fig)\n'after'"
+    )
+    assert result.status == "ok"
+    pngs = [m for m in result.outputs if "image/png" in m["content"].get("data", {})]
+    html = [m for m in result.outputs if "<img" in str(m["content"].get("data", {}))]
+    assert pngs or html
+    if shape == "nbclient":
+        assert pngs and result.outputs[-1]["msg_type"] == "execute_result"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_display_handles_and_clear_output_show_the_last_frame(kc, shape) -> None:
+    cells = Cells(kc, shape)
+    assert cells.ok("h = display('first', display_id=True)\nh.update('second')") == "'second'"
+    shown = cells.ok(
+        "from IPython.display import clear_output\n"
+        "for frame in range(4):\n"
+        "    clear_output(wait=True)\n"
+        "    print(f'progress {frame}')\n"
+        "    display(f'frame {frame}')"
+    )
+    assert "progress 3" in shown and "'frame 3'" in shown
+    assert "progress 2" not in shown and "frame 2" not in shown
+
+
+def test_a_dependent_shows_its_displays_in_its_own_place(kc) -> None:
+    nb = Notebook()
+    assert nb.run(kc, "a", "n = 1").status == "ok"
+    assert nb.run(kc, "b", "display(n * 10)\nn * 100").status == "ok"
+    assert nb.shown("b") == "10\n100"
+    assert nb.run(kc, "a", "n = 2").status == "ok"
+    assert nb.shown("b") == "20\n200"
+
+
+def test_clear_output_sends_the_message_ipykernel_sends(kc) -> None:
+    result = execute(kc, "from IPython.display import clear_output\nclear_output(wait=True)")
+    assert [m["msg_type"] for m in result.outputs] == ["clear_output"]
+    assert result.outputs[0]["content"] == {"wait": True}
+
+
+def test_is_complete_knows_ipython_syntax(kc) -> None:
+    for code, status in (("%%time\nx = 1", "incomplete"), ("!ls", "complete"),
+                         ("%time x = 1", "complete"), ("%%time\nx = 1\n\n", "complete")):
+        kc.is_complete(code)
+        reply = kc.get_shell_msg(timeout=30)
+        assert reply["content"]["status"] == status, code
+
+
+def test_autoreload_turns_on_marimos_module_reloader(kc, tmp_path) -> None:
+    module = tmp_path / "helper_mod.py"
+    module.write_text("def answer():\n    return 1\n")
+    assert execute(kc, "%load_ext autoreload\n%autoreload 2", cell_id="r").status == "ok"
+    assert execute(kc, "import helper_mod", cell_id="i").status == "ok"
+    assert execute(kc, "helper_mod.answer()", cell_id="c").text().strip() == "1"
+    stamp = module.stat().st_mtime
+    module.write_text("def answer():\n    return 2\n")
+    os.utime(module, (stamp + 5, stamp + 5))
+    # marimo's reloader polls the file; re-running the cell sees the new code
+    # once it has (as %autoreload 2 does on the next execution).
+    from helpers import wait_until
+
+    wait_until(lambda: execute(kc, "helper_mod.answer()", cell_id="c").text().strip() == "2",
+               timeout=30, what="the edited module to be reloaded")
+
+
+def _wheel(folder: Path, name: str, value: int) -> None:
+    """A minimal wheel of one module, ``{name}.VALUE == value``, for pip --no-index."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {
+        f"{name}/__init__.py": f"VALUE = {value}\n",
+        f"{name}-0.1.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n",
+        f"{name}-0.1.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"{name}-0.1.dist-info/RECORD,,")
+    files[f"{name}-0.1.dist-info/RECORD"] = "\n".join(record) + "\n"
+    with zipfile.ZipFile(folder / f"{name}-0.1-py3-none-any.whl", "w") as wheel:
+        for path, text in files.items():
+            wheel.writestr(path, text)
+
+
+@pytest.fixture
+def probe_package(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A local wheel to install with %pip (no network); uninstalled after."""
+    import subprocess
+    import sys
+
+    name = "bridge_pip_probe"
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _wheel(wheels, name, 7)
+    yield name, wheels
+    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", name],
+                   capture_output=True, check=False)
