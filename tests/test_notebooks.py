@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import papermill
@@ -87,3 +88,35 @@ def test_examples_execute(name: str, tmp_path: Path) -> None:
         nb, kernel_name="marimo", timeout=120, resources={"metadata": {"path": str(EXAMPLES)}}
     ).execute()
     assert not any(o.output_type == "error" for c in nb.cells for o in c.get("outputs", []))
+
+
+REAL = Path(__file__).parent / "notebooks" / "jupytext_text_outputs_and_images.ipynb"
+
+
+def test_a_real_projects_notebook_runs_under_papermill_as_ipykernel_ran_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jupytext's notebook of output types (%matplotlib inline, display(),
+    plt.show()), with the outputs ipykernel gave it: ours have the same
+    kinds and mime types, cell by cell, and no error."""
+    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    nb = nbformat.read(REAL, as_version=4)
+    # Its last cell is a NameError on purpose; it has no pip line of its own.
+    nb.cells = [c for c in nb.cells if c.source != "undefined_variable"]
+    nb.cells.insert(0, nbformat.v4.new_code_cell("!pip install numpy"))
+    expected = {c.source: c.outputs for c in nb.cells if c.cell_type == "code"}
+    source = tmp_path / "real.ipynb"
+    nbformat.write(nb, source)
+    papermill.execute_notebook(str(source), str(tmp_path / "out.ipynb"), kernel_name="marimo")
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    ran = {c.source: c.outputs for c in out.cells if c.cell_type == "code"}
+    assert not any(o.output_type == "error" for outputs in ran.values() for o in outputs)
+    assert "Requirement already satisfied: numpy" in ran["!pip install numpy"][0]["text"]
+
+    def kinds(outputs: list[Any]) -> list[tuple[str, list[str]]]:
+        return [(o.output_type, sorted(o.get("data", {}))) for o in outputs
+                if o.output_type != "stream"]
+
+    for code, outputs in expected.items():
+        if outputs:  # the cells ipykernel gave rich outputs
+            assert kinds(ran[code]) == kinds(outputs), code

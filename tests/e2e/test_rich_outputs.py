@@ -124,3 +124,25 @@ def test_exception_is_a_red_traceback(notebook: Notebook, artifacts: Path) -> No
     expect(error).not_to_contain_text("__marimo__")
     expect(error.locator(".ansi-red-fg").first).to_be_visible()
     shoot(nb, artifacts, "output-exception")
+
+
+def test_jupyter_habits_time_and_a_redrawn_display(notebook: Notebook, artifacts: Path) -> None:
+    """A %%time cell, and a display() loop that redraws with clear_output."""
+    nb = notebook
+    nb.type(0, "%%time\nimport time\ntime.sleep(0.2)\nanswer = 6 * 7\nanswer")
+    nb.run(0, "Shift+Enter")
+    expect(nb.output(0)).to_contain_text(re.compile(r"Wall time: \d+(\.\d+)? ms"))
+    expect(nb.output(0)).to_contain_text("42")
+
+    nb.type(
+        1,
+        "from IPython.display import clear_output\n"
+        "for step in range(5):\n"
+        "    clear_output(wait=True)\n"
+        "    display(f'frame {step} of {answer}')\n"
+        "    time.sleep(0.1)",
+    )
+    nb.run(1)
+    expect(nb.output(1)).to_contain_text("frame 4 of 42")
+    expect(nb.output(1)).not_to_contain_text("frame 3")
+    shoot(nb, artifacts, "output-jupyter-habits")

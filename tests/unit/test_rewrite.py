@@ -1,0 +1,85 @@
+"""IPython syntax as plain Python: what each idiom becomes, read statically."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.ipython.magics import pip_from_twin, shell_string
+from bridge.ipython.rewrite import rewrite
+from bridge.notebook.defs import defined_names
+from bridge.twin.script_deps import with_dependencies
+
+
+@pytest.mark.parametrize(
+    ("typed", "defines"),
+    [
+        ("%time t = f()", {"t"}),
+        ("files = !ls", {"files"}),
+        ("x = %pwd", {"x"}),
+        ("%%time\nz = 5\nz + 1", {"z"}),
+        ("%%capture cap\ny = 1", {"cap", "y"}),
+        ("!ls", set()),
+        ("%timeit x = 1", set()),  # timed in a function of its own, as IPython does
+        ("%%timeit\nw = 1", set()),
+        ("%cd /tmp", set()),
+        ("%%writefile f.txt\nbody", set()),
+        ("%env A=1", set()),
+        ("%matplotlib inline", set()),
+    ],
+)
+def test_names_a_magic_defines_are_definitions(typed: str, defines: set[str]) -> None:
+    out = rewrite(typed)
+    assert out.error is None
+    compile(out.code, "cell", "exec")
+    # Helpers are _private (cell-local in marimo): two such cells never clash.
+    assert {n for n in defined_names(out.code) if not n.startswith("_")} == defines
+
+
+def test_line_numbers_of_line_magics_are_kept() -> None:
+    typed = "a = 1\n%cd /tmp\nb = 2\n!ls\nc = 3"
+    assert rewrite(typed).code.split("\n")[4] == "c = 3"
+
+
+def test_plain_python_and_strings_are_left_alone() -> None:
+    for code in ("x = 1", "s = '%time'", "print('!ls')", "# %time x", "d = {'a?': 1}"):
+        assert rewrite(code).code == code and not rewrite(code).changed
+
+
+def test_kernel_directives_are_not_magics() -> None:
+    for code in ("%%scratch\nx = 1", "%%run_stale"):
+        assert rewrite(code).error is None and rewrite(code).code == code
+
+
+def test_unknown_magics_are_errors_naming_them() -> None:
+    assert "%who is not supported" in str(rewrite("%who").error)
+    assert "%%javascript is not supported" in str(rewrite("%%javascript\n1").error)
+
+
+def test_help_only_cells_run_nothing() -> None:
+    assert rewrite("len?").only_pinfo and rewrite("len?").pinfo == (("len", 0),)
+    assert rewrite("len??").pinfo == (("len", 1),)
+    mixed = rewrite("x = 1\nx?")
+    assert mixed.pinfo == (("x", 0),) and not mixed.only_pinfo
+
+
+def test_pip_install_is_a_twin_dependency_not_a_run() -> None:
+    out = rewrite("%pip install -q requests 'numpy>=2'")
+    assert "pip" in out.code and out.code != out.twin
+    assert pip_from_twin(out.twin) == ["requests", "numpy>=2"]
+    assert rewrite("!pip install requests").twin == rewrite("%pip install requests").twin
+    assert rewrite("%pip list").twin == rewrite("%pip list").code
+
+
+def test_shell_expansion_of_python_expressions() -> None:
+    assert shell_string("echo {x} {y + 1}") == "f'echo {x} {y + 1}'"
+    assert shell_string("awk '{print $1}' f") == repr("awk '{print $1}' f")
+    assert shell_string("ls") == "'ls'"
+
+
+def test_dependencies_are_added_once_and_the_users_kept() -> None:
+    header = '# /// script\n# requires-python = ">=3.11"\n# dependencies = [\n#     "Numpy",\n# ]\n# ///\n'
+    out = with_dependencies(header, ["numpy", "requests"])
+    assert '"Numpy"' in out and '"requests"' in out and out.count("numpy") == 0
+    assert 'requires-python = ">=3.11"' in out
+    assert with_dependencies(out, ["requests"]) == out
+    assert with_dependencies("", ["a"]).startswith("# /// script\n# dependencies = [")

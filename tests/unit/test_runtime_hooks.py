@@ -1,0 +1,44 @@
+"""The private marimo pieces bridge/ipython/display.py builds on.
+
+marimo has no public way for a host to send a console output or to format
+an object, so display() reaches into four private modules. If an upgrade
+moves or reshapes one, these fail by name instead of display() failing in a
+user's cell.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+
+def test_marimo_patches_ipython_display_in_a_register_we_can_wrap() -> None:
+    from marimo._output.formatters.ipython_formatters import IPythonFormatter
+
+    source = inspect.getsource(IPythonFormatter.register)
+    # The patch our wrapper must come after, and the attribute it sets.
+    assert "IPython.display.display = display" in source
+
+
+def test_try_format_gives_a_mimetype_and_data() -> None:
+    from marimo._output.formatting import try_format
+
+    formatted = try_format(42)
+    assert isinstance(formatted.mimetype, str) and "42" in formatted.data
+    assert hasattr(formatted, "traceback")
+
+
+def test_console_outputs_go_out_on_the_media_channel() -> None:
+    from marimo._messaging.cell_output import CellChannel
+    from marimo._messaging.notification_utils import CellNotificationUtils
+
+    assert CellChannel.MEDIA == "media"
+    params = inspect.signature(CellNotificationUtils.broadcast_console_output).parameters
+    assert {"channel", "mimetype", "data", "cell_id", "status"} <= set(params)
+
+
+def test_ipython_formats_without_a_shell() -> None:
+    from IPython.core.formatters import DisplayFormatter
+    from IPython.display import Markdown
+
+    data, _ = DisplayFormatter().format(Markdown("*m*"))
+    assert data["text/markdown"] == "*m*"
