@@ -3,9 +3,11 @@
 Prints each cell's code and outputs, then edits one cell of reactive.ipynb,
 re-runs only that cell, and shows the dependents that updated themselves,
 and the marimo twin the kernel kept of it (written to a temporary folder).
-Last, a widget: a ``mo.ui.slider`` is a Jupyter widget, and moving it (a
-comm message, as JupyterLab's widget manager sends one) re-runs the cell
-that reads it, whose output is updated in its own place.
+Then habits.ipynb: magics, shell commands, display() and clear_output(), and
+the plain Python its twin holds for them. Last, a widget: a
+``mo.ui.slider`` is a Jupyter widget, and moving it (a comm message, as
+JupyterLab's widget manager sends one) re-runs the cell that reads it, whose
+output is updated in its own place.
 """
 
 from __future__ import annotations
@@ -51,13 +53,16 @@ def main() -> int:
 
 
 def run(folder: Path) -> int:
-    for name in ("reactive.ipynb", "parameters.ipynb"):
+    for name in ("reactive.ipynb", "parameters.ipynb", "habits.ipynb"):
         shutil.copy(HERE / name, folder / name)
         nb = nbformat.read(folder / name, as_version=4)
         # nbclient names no notebook: tell the kernel where it is, so it
         # keeps the marimo twin (reactive.py) beside it.
         os.environ["MARIMO_BRIDGE_NOTEBOOK"] = str(folder / name)
-        client = NotebookClient(nb, kernel_name="marimo", timeout=120)
+        # Run in the temporary folder: habits.ipynb writes a file.
+        client = NotebookClient(
+            nb, kernel_name="marimo", timeout=120, resources={"metadata": {"path": str(folder)}}
+        )
         with client.setup_kernel():
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)
@@ -71,8 +76,8 @@ def run(folder: Path) -> int:
                     "after editing the price cell and running only it "
                     "(dependents re-ran and updated in place)",
                 )
-        if name == "reactive.ipynb":
-            twin = folder / "reactive.py"
+        if name in ("reactive.ipynb", "habits.ipynb"):
+            twin = folder / name.replace(".ipynb", ".py")
             print(f"\n=== the marimo twin the kernel kept: {twin.name}\n")
             print(twin.read_text())
     widgets(folder)

@@ -287,9 +287,9 @@ def _alias(command: str) -> Callable[[str], Replacement]:
     return run
 
 
-def _accepted(what: str) -> Callable[[str], Replacement]:
+def _accepted(name: str, why: str) -> Callable[[str], Replacement]:
     def run(args: str) -> Replacement:
-        return Replacement(setup=[f"pass  # {what}"])
+        return Replacement(setup=[f"pass  # {f'%{name} {args}'.strip()}: {why}"])
 
     return run
 
@@ -342,8 +342,8 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "mv": _alias("mv"),
     "rm": _alias("rm"),
     "rmdir": _alias("rmdir"),
-    "matplotlib": _accepted("%matplotlib: marimo shows figures itself"),
-    "config": _accepted("%config: nothing to configure, marimo shows figures itself"),
+    "matplotlib": _accepted("matplotlib", "marimo shows figures itself"),
+    "config": _accepted("config", "nothing to configure, marimo shows figures itself"),
     "load_ext": _load_ext,
     "autoreload": _autoreload,
     "pinfo": _pinfo(0),
