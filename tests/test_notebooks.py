@@ -85,7 +85,7 @@ def test_papermill_reports_failure(tmp_path: Path) -> None:
 def test_examples_execute(name: str, tmp_path: Path) -> None:
     nb = nbformat.read(EXAMPLES / name, as_version=4)
     NotebookClient(
-        nb, kernel_name="marimo", timeout=120, resources={"metadata": {"path": str(EXAMPLES)}}
+        nb, kernel_name="marimo", timeout=120, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
     assert not any(o.output_type == "error" for c in nb.cells for o in c.get("outputs", []))
 
