@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.jupyter.views import TRACEBACK_MIME, CellView, mb
+from bridge.jupyter.views import EMPTY, TRACEBACK_MIME, CellView, combined, mb
 from bridge.notebook.cells import CellRegistry
 from bridge.runs.request import RequestRun
 from bridge.runtime.messages import CellOp, Notification, Other
@@ -111,6 +111,7 @@ class OutputRouter:
                 view.console_display = self._display(context, empty, {})
                 view.value_display = self._display(context, empty, {})
                 view.console_sent = view.value_sent = empty
+                view.more_displays, view.more_sent = [], []
             else:
                 view.console_display = None
                 view.value_display = None
@@ -268,12 +269,33 @@ class OutputRouter:
                     view.console_sent = console
                     view.console_sent_at = now
                     self._update(context, view.console_display, console)
-            value = view.value_bundle(own, self.label)
-            if value != view.value_sent:
-                view.value_sent = value
-                self._update(context, view.value_display, value)
+            self._flush_values(context, view, own)
         if self._dirty:
             self._arm()
+
+    def _flush_values(self, context: RequestContext, view: CellView, own: bool) -> None:
+        """The cell's value display, and one more per extra thing it showed.
+
+        In the cell's own request a display added now lands below the cell's
+        others, in order. A run from another request can only update the
+        displays the cell has: what goes beyond them shares the last one.
+        """
+        bundles = view.value_bundles(own, self.label)
+        slots = 1 + len(view.more_displays)
+        while own and len(bundles) > slots and not context.silent:
+            view.more_displays.append(self._display(context, bundles[slots], {}))
+            view.more_sent.append(bundles[slots])
+            slots += 1
+        if len(bundles) > slots:
+            bundles = [*bundles[: slots - 1], combined(bundles[slots - 1 :])]
+        bundles += [EMPTY] * (slots - len(bundles))
+        if bundles[0] != view.value_sent:
+            view.value_sent = bundles[0]
+            self._update(context, view.value_display, bundles[0])
+        for i, bundle in enumerate(bundles[1:]):
+            if bundle != view.more_sent[i]:
+                view.more_sent[i] = bundle
+                self._update(context, view.more_displays[i], bundle)
 
     def view(self, marimo_id: str) -> CellView | None:
         return self._views.get(marimo_id)

@@ -50,6 +50,10 @@ class CellView:
     # What the displays show now: an update that changes nothing is not sent.
     console_sent: dict[str, Any] | None = None
     value_sent: dict[str, Any] | None = None
+    # Displays the cell's own request added below its value display when its
+    # run showed several things (display(), figures): one output each.
+    more_displays: list[str] = field(default_factory=list)
+    more_sent: list[dict[str, Any]] = field(default_factory=list)
     # An error output from the cell's own request sits in the cell and can't
     # be updated: later runs say that it is from an earlier run.
     error_output_shown: bool = False
@@ -136,18 +140,19 @@ class CellView:
             text = "(re-ran since: the error output below is from an earlier run)\n" + text
         return {"text/plain": text}
 
-    def value_bundle(self, own: bool, label: Label) -> dict[str, Any]:
+    def value_bundles(self, own: bool, label: Label) -> list[dict[str, Any]]:
+        """What the cell showed, one bundle per output, in order: its
+        displays and figures, then its value (or error)."""
         value: dict[str, Any] = {"text/plain": ""}
         if self.errors:
             # Shown here, own run or not, so the next run replaces it.
             value = {"text/plain": "\n".join(self.error_lines(label))}
         elif self.value is not None:
             value = self.value[0]
-        if not self.media:
-            return value
-        if len(self.media) == 1 and value == {"text/plain": ""}:
-            return self.media[0][0]
-        return _combined([m[0] for m in self.media] + [value])
+        shown = [m[0] for m in self.media]
+        if value != EMPTY or not shown:
+            shown.append(value)
+        return shown
 
     def error_lines(self, label: Label) -> list[str]:
         errors = self.errors or []
@@ -157,8 +162,14 @@ class CellView:
         return [f"{RED}{d.ename}{RESET}: {d.evalue}" for d in described]
 
 
-def _combined(bundles: list[dict[str, Any]]) -> dict[str, Any]:
-    """One bundle showing several: figures first, then the value (HTML)."""
+EMPTY: dict[str, Any] = {"text/plain": ""}
+
+
+def combined(bundles: list[dict[str, Any]]) -> dict[str, Any]:
+    """One bundle showing several, in order (HTML): what a run from another
+    request showed beyond the displays the cell already has."""
+    if len(bundles) == 1:
+        return bundles[0]
     parts, texts = [], []
     for data in bundles:
         if data == {"text/plain": ""}:
