@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install demo test e2e screenshots lint bench faults clean
+.PHONY: install demo test e2e screenshots lint bench profile faults clean
 
 install:
 	python3 -m venv $(VENV)
@@ -37,7 +37,12 @@ bench:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_twin.py
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_scenarios.py
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_widgets.py
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/bench_scale.py
 	$(PY) bench/bench_protocol.py
+
+# Where an edit-run's time goes, in the bridge and in its runtime (py-spy).
+profile:
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/profile.py
 
 # The fault scenarios (README, "Faults"), the long floods and the soak included;
 # prints a table and fails on any failure or lost data.

@@ -118,8 +118,8 @@ class Jupyter:
 
 
 class FloorSide:
-    def __init__(self) -> None:
-        self.floor = Floor()
+    def __init__(self, speedups: bool = False) -> None:
+        self.floor = Floor(speedups)
         STARTED.append(self.floor.pid)
 
     def register(self, cells: list[tuple[str, str]]) -> None:

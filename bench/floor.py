@@ -16,9 +16,16 @@ from typing import Any
 
 import msgspec
 
+# marimo's launcher after the bridge's replacements of marimo's per-run costs
+# (bridge/runtime/speedups.py): the floor the bridge's runtime stands on.
+WITH_SPEEDUPS = (
+    "from bridge.runtime import speedups; speedups.install(); "
+    "from marimo._ipc.launch_kernel import main; main()"
+)
+
 
 class Floor:
-    def __init__(self) -> None:
+    def __init__(self, speedups: bool = False) -> None:
         from marimo._internal.ipc import QueueManager
 
         from bridge.runtime import launch_config
@@ -26,8 +33,9 @@ class Floor:
         self.t_launch = time.perf_counter()
         self.queues, info = QueueManager.create()
         config = launch_config.user_config()
+        launcher = ["-c", WITH_SPEEDUPS] if speedups else ["-m", "marimo._ipc.launch_kernel"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "marimo._ipc.launch_kernel"],
+            [sys.executable, *launcher],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

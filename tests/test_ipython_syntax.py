@@ -138,7 +138,7 @@ def test_question_mark_shows_help_as_a_pager_payload(kc) -> None:
 @pytest.mark.parametrize("shape", SHAPES)
 def test_display_is_an_output_of_its_own_in_order(kc, shape) -> None:
     cells = Cells(kc, shape)
-    result, shown = cells.run("display('a'); print('p'); display('b'); 'c'")
+    result, _ = cells.run("display('a'); print('p'); display('b'); 'c'")
     assert result.status == "ok"
     if shape == "nbclient":
         kinds = [m["msg_type"] for m in result.outputs]

@@ -52,20 +52,27 @@ class Document:
         self._doc = NotebookDocument([_to_marimo(c) for c in cells or []])
         # Bumped on every applied change; the twin writer saves on change.
         self.version = 0
+        # Each cell's code by id: marimo's document finds a cell by a scan,
+        # and every request asks (is the code new?). None: rebuild when asked.
+        self._codes: dict[str, str] | None = None
+
+    def _code_map(self) -> dict[str, str]:
+        if self._codes is None:
+            self._codes = {str(c.id): c.code for c in self._doc.cells}
+        return self._codes
 
     def __len__(self) -> int:
         return len(self._doc)
 
     def __contains__(self, cell_id: object) -> bool:
-        return cell_id in self._doc
+        return cell_id in self._code_map()
 
     @property
     def ids(self) -> list[str]:
         return [str(i) for i in self._doc.cell_ids]
 
     def code(self, cell_id: str) -> str | None:
-        cell = self._doc.get(_cell_id(cell_id))
-        return cell.code if cell is not None else None
+        return self._code_map().get(cell_id)
 
     def states(self) -> list[CellState]:
         return [
@@ -89,24 +96,30 @@ class Document:
         """Create the cell (at the end) or replace its code; True if changed."""
         from marimo._messaging.notebook import CreateCell, SetCode
 
-        cid = _cell_id(cell_id)
-        existing = self._doc.get(cid)
-        if existing is not None and existing.code == code:
+        codes = self._code_map()
+        existing = codes.get(cell_id)
+        if existing == code:
             return False
+        cid = _cell_id(cell_id)
         change: Any
         if existing is None:
             change = CreateCell(cell_id=cid, code=code, name=DEFAULT_NAME, config=_config({}))
         else:
             change = SetCode(cell_id=cid, code=code)
-        return self._apply((change,), "host")
+        applied = self._apply((change,), "host")
+        if applied and self._codes is not None:
+            self._codes[cell_id] = code
+        return applied
 
     def delete(self, cell_id: str) -> bool:
         from marimo._messaging.notebook import DeleteCell
 
-        cid = _cell_id(cell_id)
-        if cid not in self._doc:
+        if cell_id not in self._code_map():
             return False
-        return self._apply((DeleteCell(cell_id=cid),), "host")
+        applied = self._apply((DeleteCell(cell_id=_cell_id(cell_id)),), "host")
+        if applied and self._codes is not None:
+            self._codes.pop(cell_id, None)
+        return applied
 
     # -- changes from the runtime -----------------------------------------
     def apply_runtime(self, transaction: dict[str, Any]) -> list[Change]:
@@ -127,6 +140,7 @@ class Document:
         changes = [c for c in tx.changes if _applies(c, self._doc)]
         if not changes or not self._apply(tuple(changes), tx.source):
             return []
+        self._codes = None  # rare (code mode): read again when next asked
         out: list[Change] = []
         for c in changes:
             if isinstance(c, CreateCell):
@@ -145,6 +159,7 @@ class Document:
             self._doc.apply(Transaction(changes=changes, source=source))
         except (ValueError, KeyError):
             log.warning("document transaction rejected: %r", changes, exc_info=True)
+            self._codes = None  # a part may have applied
             return False
         if self._doc.version != before:
             self.version += 1

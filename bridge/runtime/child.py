@@ -24,6 +24,9 @@ additions, installed before marimo's kernel starts:
 
 * ``display()`` and ``clear_output()`` as ipykernel has them
   (bridge/ipython/display.py).
+
+* Two of marimo's per-run costs made O(1) (speedups.py), for the marimo
+  versions they were checked against.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 from typing import Any
 
 from bridge.ipython import display
+from bridge.runtime import speedups
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
 from bridge.runtime.interrupt_guard import InterruptGuard
 
@@ -82,6 +86,7 @@ def main() -> None:
     install_eof_reply()
     install_interrupt_guard()
     display.install()
+    speedups.install()
     from marimo._ipc.launch_kernel import main as launch_kernel
 
     launch_kernel()
