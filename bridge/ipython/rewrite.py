@@ -41,6 +41,8 @@ class Rewritten:
     pinfo: tuple[tuple[str, int], ...] = ()
     error: str | None = None  # why the cell cannot run (an unknown magic)
     changed: bool = False
+    # ``exit`` or ``quit``: IPython asks the frontend to exit (no run).
+    ask_exit: bool = False
 
     @property
     def only_pinfo(self) -> bool:
@@ -59,8 +61,14 @@ class _Parts:
     pinfo: list[tuple[str, int]] = field(default_factory=list)
 
 
+# IPython's ExitAutocall: the frontend is asked to exit (jupyter console does).
+_EXITS = ("exit", "quit", "exit()", "quit()")
+
+
 def rewrite(code: str) -> Rewritten:
     """``code`` with its IPython syntax as plain Python (unchanged if none)."""
+    if code.strip() in _EXITS:
+        return Rewritten(code, code, ask_exit=True)
     if not _MAYBE.search(code) or code.lstrip("\n").startswith(KERNEL_DIRECTIVES):
         return Rewritten(code, code)
     return _rewrite(code)

@@ -106,7 +106,12 @@ class EarlyStartMixin:
         if refused(code, cell_meta, cell_id) is not None:
             return
         rewritten = rewrite(code) if isinstance(code, str) else None
-        if rewritten is None or rewritten.error is not None or rewritten.only_pinfo:
+        if (
+            rewritten is None
+            or rewritten.error is not None
+            or rewritten.only_pinfo
+            or rewritten.ask_exit
+        ):
             return  # answered by do_execute without a run
         # The count ipykernel is about to give it (IntrospectionMixin: only
         # requests that store history count).

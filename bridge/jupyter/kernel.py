@@ -119,11 +119,19 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
 
     @property
     def kernel_info(self) -> dict[str, Any]:
-        info = dict(super().kernel_info)
-        info["protocol_version"] = "5.4"
-        # ipykernel claims "debugger" whenever debugpy imports; we have none.
-        info["supported_features"] = []
-        return info
+        # Not ipykernel's: it imports its debugger to ask whether debugpy is
+        # there (0.14 s, on the way to the first kernel_info reply, and a
+        # "frozen modules" warning in jupyter console's terminal), and claims
+        # "debugger" when it is. This kernel has no debugger.
+        return {
+            "protocol_version": "5.4",
+            "implementation": self.implementation,
+            "implementation_version": self.implementation_version,
+            "language_info": self.language_info,
+            "banner": self.banner,
+            "help_links": self.help_links,
+            "supported_features": [],
+        }
 
     # -- execute ---------------------------------------------------------
     async def do_execute(
@@ -155,6 +163,14 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             if rewritten.only_pinfo:
                 self._record_history(code, self.execution_count, silent, store_history)
                 return await self._help_reply(rewritten)
+            if rewritten.ask_exit:
+                # As IPython's exit: the frontend closes (and shuts us down).
+                return {
+                    "status": "ok",
+                    "execution_count": self.execution_count,
+                    "payload": [{"source": "ask_exit", "keepkernel": False}],
+                    "user_expressions": {},
+                }
             try:
                 runtime = await self._ensure_runtime()
             except Exception as exc:

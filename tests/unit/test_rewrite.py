@@ -83,3 +83,9 @@ def test_dependencies_are_added_once_and_the_users_kept() -> None:
     assert 'requires-python = ">=3.11"' in out
     assert with_dependencies(out, ["requests"]) == out
     assert with_dependencies("", ["a"]).startswith("# /// script\n# dependencies = [")
+
+
+def test_exit_asks_the_frontend_to_exit() -> None:
+    for code in ("exit", "quit", " exit() "):
+        assert rewrite(code).ask_exit
+    assert not rewrite("exit_code = 1").ask_exit
