@@ -44,28 +44,35 @@ def test_console_shows_dependents_failures_interrupts_and_exits(tmp_path: Path) 
         term.sendline("print('dependent sees', x * 10)")
         term.expect("dependent sees 10")
         term.expect(prompt(3))
+        term.sendline("x * 100")
+        term.expect(re.escape("Out[3]: 100"))
+        term.expect(prompt(4))
 
-        # Redefining x re-runs the dependent: its text under this prompt.
+        # Redefining x re-runs both dependents: under this prompt, the text
+        # one prints and the other's new value (the console drops display
+        # updates, so the kernel writes it).
         term.sendline("x = 2")
         term.expect(re.escape("── Cell In[2] re-ran ──"))
         term.expect("dependent sees 20")
-        term.expect(prompt(4))
+        term.expect(re.escape("── Cell In[3] re-ran ──"))
+        term.expect("200")
+        term.expect(prompt(5))
 
         term.sendline("ratio = 1 / (x - 3)")
-        term.expect(prompt(5))
-        term.sendline("x = 3")
-        term.expect(re.escape("Cell In[4], which re-ran because of this cell, failed"))
-        term.expect("ZeroDivisionError")
         term.expect(prompt(6))
+        term.sendline("x = 3")
+        term.expect(re.escape("Cell In[5], which re-ran because of this cell, failed"))
+        term.expect("ZeroDivisionError")
+        term.expect(prompt(7))
 
-        term.sendline("import time; time.sleep(60)")
-        term.expect("import time")
+        term.sendline("import time; print('sleeping', flush=True); time.sleep(60)")
+        term.expect(r"sleeping\r?\n")  # the cell runs: Ctrl-C goes to the kernel
         term.sendintr()
         term.expect("KeyboardInterrupt")
-        term.expect(prompt(7))
+        term.expect(prompt(8))
         term.sendline("'still here'")
         term.expect("still here")
-        term.expect(prompt(8))
+        term.expect(prompt(9))
 
         everything = [p for k in kernel for p in [k, *k.children(recursive=True)]]
         term.sendline("exit")

@@ -241,11 +241,13 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             roots.add(cell.marimo_id)
         loop = asyncio.get_running_loop()
         request = RequestRun(msg_id, roots, self._router.publish, loop)
+        content = parent.get("content") or {}
         context = RequestContext(
             parent=parent,
             silent=silent,
             execution_count=execution_count,
             anchored=jupyter_id is not None,
+            shows_updates=jupyter_id is not None or content.get("allow_stdin") is not True,
         )
         if opened:
             self._send_command(runtime, request, create_notebook(opened))

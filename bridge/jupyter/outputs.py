@@ -58,6 +58,10 @@ class RequestContext:
     silent: bool
     execution_count: int
     anchored: bool  # the request carried a cellId
+    # False for a terminal client (jupyter console: no cellId, stdin allowed),
+    # which drops update_display_data: a dependent's new value is also
+    # written as text under the running request.
+    shows_updates: bool = True
     # Show each cell's displays as soon as it has finished (a widget's
     # dependents, where a user waits to see the change), not at the throttle.
     eager: bool = False
@@ -351,6 +355,9 @@ class OutputRouter:
             context.results[cell] = content
         elif view.value_display is not None:
             self._update(context, view.value_display, bundle[0], bundle[1])
+            if not context.shows_updates and bundle[0].get("text/plain"):
+                self._header(context, cell, is_root)
+                self._stream(context, "stdout", f"{bundle[0]['text/plain']}\n")
         else:
             self._header(context, cell, is_root)
             view.value_display = self._display(context, *bundle)

@@ -76,6 +76,8 @@ def free_port() -> int:
 class JupyterLab:
     """``jupyter lab`` on a loopback port, with its own root, token and settings."""
 
+    MODULE = "jupyterlab"
+
     def __init__(self, home: Path, log_path: Path) -> None:
         self.home = home
         self.root = home / "root"
@@ -109,17 +111,14 @@ class JupyterLab:
         command = [
             sys.executable,
             "-m",
-            "jupyterlab",
+            self.MODULE,
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",
             f"--ServerApp.root_dir={self.root}",
             f"--IdentityProvider.token={self.token}",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={self.home / 'workspaces'}",
-            "--LabApp.extension_manager=readonly",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *self.app_flags(settings),
         ]
         if os.geteuid() == 0:
             command.append("--allow-root")
@@ -147,6 +146,14 @@ class JupyterLab:
             return True
 
         poll(ready, timeout, "JupyterLab to answer /api/status")
+
+    def app_flags(self, settings: Path) -> list[str]:
+        return [
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={self.home / 'workspaces'}",
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
 
     def stop(self) -> None:
         if self.process is None:
