@@ -39,6 +39,15 @@ class TwinKeeper:
         self.bindings: dict[str, str] = {}  # Jupyter id -> cell id
         self._notices: list[str] = []
         self._settled = False  # the "which file" question is answered
+        # A path from the environment whose folder is not on this machine: a
+        # kernel started by a gateway on another host. No twin then.
+        self.elsewhere: str | None = None
+        if self.notebook is not None and not self.notebook.parent.is_dir():
+            self.elsewhere = (
+                f"the notebook's folder {self.notebook.parent} is not on this machine "
+                "(a kernel on another host, behind a gateway?), so no marimo twin is written"
+            )
+            self.notebook = None
 
     def describe(self) -> str:
         """For the banner: where the twin is written, or why it is not."""
@@ -48,6 +57,8 @@ class TwinKeeper:
             return f"marimo twin: {self.path}"
         if self.notebook is not None:
             return f"marimo twin beside {self.notebook}"
+        if self.elsewhere is not None:
+            return f"no marimo twin: {self.elsewhere}"
         return f"no marimo twin: the notebook's path is not known (set {location.NOTEBOOK_ENV})"
 
     # -- start -----------------------------------------------------------
@@ -131,7 +142,7 @@ class TwinKeeper:
         what belongs in the kernel's log."""
         if first_visible and self.enabled and not self._settled and self.notebook is None:
             self._settled = True
-            log(NO_PATH)
+            log(self.elsewhere or NO_PATH)
         if self.writer is not None:
             failure = self.writer.take_failure()
             if failure is not None:

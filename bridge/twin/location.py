@@ -1,9 +1,13 @@
 """Which notebook this kernel serves, and where its twin lives.
 
 The notebook's path comes, in this order, from: ``MARIMO_BRIDGE_NOTEBOOK``
-(set it in kernel.json's ``env`` or the environment), ``JPY_SESSION_NAME``
-(jupyter_server), ``jupyter_session`` in the connection file (jupyter_client),
-and the ``__vsc_ipynb_file__ = "..."`` line of VS Code's startup code. The twin
+(set it in kernel.json's ``env`` or the environment),
+``KERNEL_MARIMO_BRIDGE_NOTEBOOK`` (the same, named so that a kernel gateway
+passes it on: gateways give a kernel only ``KERNEL_*`` variables),
+``JPY_SESSION_NAME`` (jupyter_server; behind a gateway, relative to
+``KERNEL_WORKING_DIR``, the notebook's folder jupyter_server sends),
+``jupyter_session`` in the connection file (jupyter_client), and the
+``__vsc_ipynb_file__ = "..."`` line of VS Code's startup code. The twin
 is that path with ``.ipynb`` replaced by ``MARIMO_BRIDGE_TWIN_SUFFIX`` (default
 ``.py``); ``MARIMO_BRIDGE_TWIN=0`` turns the twin off.
 """
@@ -17,6 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 NOTEBOOK_ENV = "MARIMO_BRIDGE_NOTEBOOK"
+GATEWAY_NOTEBOOK_ENV = "KERNEL_MARIMO_BRIDGE_NOTEBOOK"
+# jupyter_server's gateway client sends the notebook's folder in this.
+WORKING_DIR_ENV = "KERNEL_WORKING_DIR"
 SUFFIX_ENV = "MARIMO_BRIDGE_TWIN_SUFFIX"
 SWITCH_ENV = "MARIMO_BRIDGE_TWIN"
 
@@ -29,9 +36,15 @@ def enabled(env: Mapping[str, str]) -> bool:
 
 def from_launch(env: Mapping[str, str], connection_file: str | None) -> Path | None:
     """The notebook path known when the kernel starts, if any."""
-    for candidate in (env.get(NOTEBOOK_ENV), env.get("JPY_SESSION_NAME")):
+    for candidate in (env.get(NOTEBOOK_ENV), env.get(GATEWAY_NOTEBOOK_ENV)):
         if candidate:
             return _resolve(candidate)
+    session_name = env.get("JPY_SESSION_NAME")
+    if session_name:
+        folder = env.get(WORKING_DIR_ENV)
+        if folder and not os.path.isabs(session_name):
+            return Path(folder) / Path(session_name).name
+        return _resolve(session_name)
     if connection_file:
         try:
             with open(connection_file, encoding="utf-8") as f:

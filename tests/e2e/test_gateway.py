@@ -1,0 +1,88 @@
+"""JupyterLab whose kernels run behind Jupyter Kernel Gateway (``--gateway-url``).
+
+The gateway starts the kernel from its kernelspec; JupyterLab talks to it
+over HTTP and websockets. The browser suite's reactive-update,
+dependent-error and interrupt scenarios run unchanged through it, and the
+twin is written beside the notebook: jupyter_server sends the notebook's
+folder (``KERNEL_WORKING_DIR``) and, allowed on both sides, its name
+(``JPY_SESSION_NAME``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from gateway import KernelGateway
+from lab import ARTIFACTS, JupyterLab, Notebook
+from playwright.sync_api import Page
+from test_kernel import test_interrupt_from_the_toolbar_stops_a_long_cell as interrupt
+from test_reactive import (
+    test_edit_updates_dependents_in_their_own_cells as edit_updates,
+)
+from test_reactive import (
+    test_failing_dependent_shows_its_error_and_is_named as failing_dependent,
+)
+
+
+class GatewayLab(JupyterLab):
+    def __init__(self, home: Path, log_path: Path, gateway: KernelGateway) -> None:
+        super().__init__(home, log_path)
+        self.gateway = gateway
+
+    def app_flags(self, settings: Path) -> list[str]:
+        return [
+            *super().app_flags(settings),
+            f"--GatewayClient.url={self.gateway.url}",
+            f"--GatewayClient.auth_token={self.gateway.token}",
+            "--GatewayClient.allowed_envs=JPY_SESSION_NAME",
+        ]
+
+
+@pytest.fixture(scope="module")
+def gateway_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayLab]:
+    gateway = KernelGateway(
+        tmp_path_factory.mktemp("gateway"), ARTIFACTS / "gateway.log",
+        env_whitelist="JPY_SESSION_NAME",
+    )
+    gateway.start()
+    server = GatewayLab(tmp_path_factory.mktemp("gateway-lab"), ARTIFACTS / "gateway-lab.log",
+                        gateway)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        gateway.stop()
+
+
+@pytest.fixture
+def gateway_notebook(page: Page, gateway_lab: GatewayLab, request: pytest.FixtureRequest
+                     ) -> Iterator[Notebook]:
+    folder = gateway_lab.root / request.node.name
+    folder.mkdir()
+    try:
+        yield Notebook.create(page, gateway_lab, folder)
+    finally:
+        gateway_lab.shutdown_kernels()
+
+
+def test_gateway_edit_updates_dependents(
+    gateway_notebook: Notebook, artifacts: Path
+) -> None:
+    def no_shots(name: str) -> list[Path]:
+        return []
+
+    edit_updates(gateway_notebook, no_shots)
+    # The twin, beside the notebook on the server's side.
+    twin = gateway_notebook.wait_twin("price = 250")
+    assert "total = price * 3" in twin
+
+
+def test_gateway_failing_dependent(gateway_notebook: Notebook) -> None:
+    failing_dependent(gateway_notebook, lambda name: [])
+
+
+def test_gateway_interrupt(gateway_notebook: Notebook) -> None:
+    interrupt(gateway_notebook)
