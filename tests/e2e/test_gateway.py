@@ -10,7 +10,7 @@ folder (``KERNEL_WORKING_DIR``) and, allowed on both sides, its name
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
