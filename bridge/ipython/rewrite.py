@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from bridge.ipython import magics
-from bridge.ipython.magics import Replacement, Unsupported
+from bridge.ipython import cell_magics, magics, shell
+from bridge.ipython.replacement import Replacement, Unsupported
 
 # A line that starts with % or !, an assignment from one, or a line ending
 # in ? (obj?): only such cells go through IPython's transformer.
@@ -90,7 +90,7 @@ def _rewrite(code: str) -> Rewritten:
 def _cell_magic(cell: str) -> list[str]:
     first, _, body = cell.partition("\n")
     name, _, args = first[2:].partition(" ")
-    handler = magics.CELL.get(name.strip())
+    handler = cell_magics.CELL.get(name.strip())
     if handler is None:
         raise Unsupported(_unknown(f"%%{name.strip()}"))
     return handler(args.strip(), body)
@@ -99,8 +99,15 @@ def _cell_magic(cell: str) -> list[str]:
 def _unknown(magic: str) -> str:
     return (
         f"{magic} is not supported by the marimo kernel (marimo runs plain Python; "
-        f"this kernel rewrites these IPython magics for it: {magics.supported()})"
+        f"this kernel rewrites these IPython magics for it: {supported()})"
     )
+
+
+def supported() -> str:
+    """The magics this kernel runs, for the unknown-magic error."""
+    line = ", ".join(f"%{name}" for name in magics.LINE if not name.startswith("pinfo"))
+    cell = ", ".join(f"%%{name}" for name in cell_magics.CELL)
+    return f"{line}; {cell}; !cmd, x = !cmd, obj? and obj??"
 
 
 def _line_magics(code: str) -> Rewritten:
@@ -172,9 +179,9 @@ def _replace_line(line: str, parts: _Parts) -> tuple[str, str] | None:
             raise Unsupported(_unknown(f"%{name}"))
         replacement = handler(args)
     elif kind == "system":
-        replacement = magics.system(args)
+        replacement = shell.system(args)
     else:  # getoutput
-        replacement = magics.getoutput(args)
+        replacement = shell.getoutput(args)
     if replacement.auto_reload is not None:
         parts.auto_reload = replacement.auto_reload
     if replacement.pinfo is not None:

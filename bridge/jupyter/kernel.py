@@ -19,10 +19,11 @@ from ipykernel.kernelbase import Kernel
 from tornado import ioloop
 
 from bridge import __version__
-from bridge.ipython.rewrite import Rewritten, rewrite
+from bridge.ipython.rewrite import rewrite
 from bridge.jupyter.early_start import EarlyStartMixin, Planned
 from bridge.jupyter.interaction import InteractionRuns
 from bridge.jupyter.introspection import IntrospectionMixin
+from bridge.jupyter.ipython_face import IPythonFace
 from bridge.jupyter.outputs import RUN_STALE, CellView, OutputRouter, RequestContext
 from bridge.jupyter.protocol import ProtocolMixin
 from bridge.jupyter.reply import error_content, rerun_summary
@@ -99,6 +100,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         )
         self._widgets = self._widget_face.relay
         self._elements = UiElements(self._widgets, self.log)
+        self._ipython = IPythonFace(self.do_inspect, self.log)
         # Started now, awaited by the first request: kernel_info_reply must not
         # wait for marimo's import.
         self._start_runtime()
@@ -160,17 +162,11 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 # IPython's word for a magic it cannot run; nothing is recorded.
                 self._stop_queue = True
                 return self._error_reply("UsageError", rewritten.error, silent, parent)
-            if rewritten.only_pinfo:
-                self._record_history(code, self.execution_count, silent, store_history)
-                return await self._help_reply(rewritten)
-            if rewritten.ask_exit:
-                # As IPython's exit: the frontend closes (and shuts us down).
-                return {
-                    "status": "ok",
-                    "execution_count": self.execution_count,
-                    "payload": [{"source": "ask_exit", "keepkernel": False}],
-                    "user_expressions": {},
-                }
+            answered = await self._ipython.reply_without_run(rewritten, self.execution_count)
+            if answered is not None:
+                if rewritten.only_pinfo:
+                    self._record_history(code, self.execution_count, silent, store_history)
+                return answered
             try:
                 runtime = await self._ensure_runtime()
             except Exception as exc:
@@ -267,7 +263,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 )
 
         if rewritten.auto_reload is not None:
-            self._set_auto_reload(runtime, rewritten.auto_reload)
+            self._ipython.set_auto_reload(runtime, rewritten.auto_reload)
         replay: str | None = None
         if run_stale:
             self._send_command(runtime, request, ExecuteStaleCellsCommand())
@@ -331,40 +327,8 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             self._warn(self._twin.notices(False, self.log.warning), parent)
         reply = self._finish(request, context)
         if planned.pinfo and reply["status"] == "ok":
-            reply["payload"] = await self._help_pages(planned.pinfo)
+            reply["payload"] = await self._ipython.help_pages(planned.pinfo)
         return reply
-
-    # -- IPython's help and autoreload -------------------------------------
-    async def _help_reply(self, rewritten: Rewritten) -> dict[str, Any]:
-        """``obj?``: the inspection text as ipykernel's pager payload, no run."""
-        return {
-            "status": "ok",
-            "execution_count": self.execution_count,
-            "payload": await self._help_pages(rewritten.pinfo),
-            "user_expressions": {},
-        }
-
-    async def _help_pages(self, asked: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
-        pages = []
-        for name, level in asked:
-            found = await self.do_inspect(name, len(name), level)
-            data = found.get("data") or {"text/plain": f"Object `{name}` not found."}
-            pages.append({"source": "page", "data": data, "start": 0})
-        return pages
-
-    def _set_auto_reload(self, runtime: RuntimeClient, mode: str) -> None:
-        """%autoreload: marimo's module autoreloader, runtime.auto_reload."""
-        import copy
-
-        from marimo._internal.commands import UpdateUserConfigCommand
-
-        config = copy.deepcopy(runtime.config)
-        config.setdefault("runtime", {})["auto_reload"] = mode
-        runtime.config = config
-        try:
-            runtime.send(UpdateUserConfigCommand(config=config))  # type: ignore[arg-type]
-        except Exception as exc:
-            self.log.warning("could not set marimo's auto_reload: %s", exc)
 
     def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
         """The view of this request's cell if an earlier run already ran it

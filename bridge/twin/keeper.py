@@ -56,7 +56,10 @@ class TwinKeeper:
         if self.path is not None:
             return f"marimo twin: {self.path}"
         if self.notebook is not None:
-            return f"marimo twin beside {self.notebook}"
+            twin = location.twin_path(self.notebook, self._env)
+            if self._settled:  # opened, and refused: the first output says why
+                return f"no marimo twin: {twin} is not written"
+            return f"marimo twin: {twin}"  # still being opened
         if self.elsewhere is not None:
             return f"no marimo twin: {self.elsewhere}"
         return f"no marimo twin: the notebook's path is not known (set {location.NOTEBOOK_ENV})"

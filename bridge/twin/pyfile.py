@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.ipython.magics import pip_from_twin
+from bridge.ipython.shell import pip_from_twin
 from bridge.notebook.document import DEFAULT_NAME, CellState
 from bridge.twin.jupyter_builtins import with_display_import
 from bridge.twin.script_deps import with_dependencies

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.ipython.magics import pip_from_twin, shell_string
 from bridge.ipython.rewrite import rewrite
+from bridge.ipython.shell import pip_from_twin, shell_string
 from bridge.notebook.defs import defined_names
 from bridge.twin.script_deps import with_dependencies
 

@@ -1,0 +1,142 @@
+"""Shell commands as plain Python: ``!cmd``, ``x = !cmd`` and ``%pip``.
+
+Run with ``subprocess`` in the runtime, whose console marimo reads at the
+file-descriptor level, so a command's output streams into the cell as it is
+written. ``%pip install`` also leaves a marker in the twin, which the twin's
+writer turns into a PEP 723 dependency.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from bridge.ipython.replacement import Replacement, Unsupported, is_expression
+
+SUBPROCESS = "import subprocess as _subprocess"
+# The marker a %pip install leaves in the twin; the twin's writer reads the
+# packages back from it into the script's PEP 723 dependencies.
+PIP_MARKER = "# %pip install "
+_PIP_NOTE = "  (the notebook's script dependencies, PEP 723)"
+
+
+def shell_string(command: str) -> str:
+    """Python source for ``command`` with IPython's ``{expr}`` expansion.
+
+    Each ``{expr}`` that is a Python expression becomes part of an f-string,
+    so marimo sees the names it reads; a command with any other brace (awk's
+    ``{print $1}``) stays literal, as IPython leaves it when expansion fails.
+    """
+    parts: list[tuple[bool, str]] = []
+    rest = command
+    while "{" in rest:
+        head, _, tail = rest.partition("{")
+        expr, closed, after = tail.partition("}")
+        if not closed or not is_expression(expr) or "{" in expr:
+            return repr(command)
+        parts += [(False, head), (True, expr.strip())]
+        rest = after
+    if "}" in rest:
+        return repr(command)
+    parts.append((False, rest))
+    if not any(is_expr for is_expr, _ in parts):
+        return repr(command)
+    if all(not is_expr or not any(c in text for c in "'\"\\") for is_expr, text in parts):
+        body = "".join(
+            f"{{{t}}}" if e else t.replace("{", "{{").replace("}", "}}") for e, t in parts
+        )
+        quoted = repr(body)
+        if quoted.startswith("'") and all("'" not in t for e, t in parts if e):
+            return "f" + quoted
+        if quoted.startswith('"') and all('"' not in t for e, t in parts if e):
+            return "f" + quoted
+    return " + ".join(f"str({t})" if e else repr(t) for e, t in parts if t)
+
+
+
+def exit_status(run: str) -> list[str]:
+    """Run ``run`` (a subprocess call) and say its exit status when non-zero."""
+    return [
+        SUBPROCESS,
+        f"_exit = {run}.returncode",
+        'print(f"exit status {_exit}") if _exit else None',
+    ]
+
+
+def system(command: str) -> Replacement:
+    """``!cmd``: output streamed as the command writes it."""
+    pip = _pip_args(command)
+    if pip is not None:
+        return pip_magic(pip)
+    return Replacement(setup=exit_status(f"_subprocess.run({shell_string(command)}, shell=True)"))
+
+
+def getoutput(command: str) -> Replacement:
+    """``x = !cmd``: the output's lines, stderr included, as IPython's SList."""
+    run = (
+        f"_subprocess.run({shell_string(command)}, shell=True, stdout=_subprocess.PIPE, "
+        "stderr=_subprocess.STDOUT, text=True).stdout.splitlines()"
+    )
+    return Replacement(setup=[SUBPROCESS], value=run)
+
+
+def _pip_args(command: str) -> str | None:
+    """The arguments of a pip command line, or None if it is not one."""
+    words = command.split(None, 3)
+    for prefix in (["pip"], ["pip3"], ["python", "-m", "pip"], ["python3", "-m", "pip"],
+                   ["{sys.executable}", "-m", "pip"]):
+        if words[: len(prefix)] == prefix:
+            return command.split(None, len(prefix))[len(prefix)] if len(words) > len(prefix) else ""
+    return None
+
+
+def pip_magic(args: str) -> Replacement:
+    """``%pip``: pip of the runtime's own interpreter, output streamed.
+
+    ``install`` also goes into the twin as a PEP 723 dependency, and the twin
+    keeps a marker instead of installing on every run.
+    """
+    try:
+        argv = shlex.split(args)
+    except ValueError as exc:
+        raise Unsupported(f"%pip {args}: {exc}") from exc
+    run = f"_subprocess.run([_sys.executable, '-m', 'pip', *{argv!r}])"
+    setup = ["import subprocess as _subprocess, sys as _sys", *exit_status(run)[1:]]
+    twin = None
+    packages = requirements(argv)
+    if argv[:1] == ["install"] and packages:
+        twin = f"pass  {PIP_MARKER}{' '.join(argv[1:])}{_PIP_NOTE}"
+    return Replacement(setup=setup, twin=twin)
+
+
+def requirements(argv: list[str]) -> list[str]:
+    """The packages ``pip <argv>`` installs (options and files left out)."""
+    if argv[:1] != ["install"]:
+        return []
+    out: list[str] = []
+    skip = False
+    for word in argv[1:]:
+        if skip:
+            skip = False
+            continue
+        if word in ("-r", "--requirement", "-e", "--editable", "-c", "--constraint",
+                    "-i", "--index-url", "--extra-index-url", "-t", "--target", "-f",
+                    "--find-links"):
+            skip = True
+            continue
+        if word.startswith("-") or word.startswith((".", "/")):
+            continue
+        out.append(word)
+    return out
+
+
+def pip_from_twin(code: str) -> list[str]:
+    """The packages a twin cell's %pip markers name."""
+    found: list[str] = []
+    for line in code.splitlines():
+        _, marker, rest = line.partition(PIP_MARKER)
+        if marker:
+            try:
+                found += requirements(["install", *shlex.split(rest.removesuffix(_PIP_NOTE))])
+            except ValueError:
+                continue
+    return found
