@@ -145,18 +145,28 @@ def test_entry_points_are_read_again_after_an_install(tmp_path: Path) -> None:
     assert list(registry.get_entry_points(group)) == list(fresh(group))
     assert registry.get_entry_points(group) is registry.get_entry_points(group)  # kept
 
-    # A package "installed" into a folder on sys.path, as pip does.
-    sys.path.insert(0, str(tmp_path))
+    # A package "installed" into a site-packages folder on sys.path, as pip does.
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    # The notebook's folder is on sys.path too (marimo puts it first).
+    sys.path[:0] = [str(tmp_path), str(site)]
     try:
         registry.get_entry_points(group)
-        dist = tmp_path / "probe_executor-0.1.dist-info"
+        kept = registry.get_entry_points(group)
+        # Other folders changing (the notebook's, at each twin save) keep it.
+        stamp = tmp_path.stat().st_mtime_ns
+        (tmp_path / "nb.py").write_text("")
+        os.utime(tmp_path, ns=(stamp + 10**9, stamp + 10**9))
+        assert registry.get_entry_points(group) is kept
+        dist = site / "probe_executor-0.1.dist-info"
         dist.mkdir()
         (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: probe-executor\nVersion: 0.1\n")
         (dist / "entry_points.txt").write_text(f"[{group}]\nprobe = probe_executor:make\n")
-        stamp = tmp_path.stat().st_mtime_ns
-        os.utime(tmp_path, ns=(stamp + 10**9, stamp + 10**9))
+        stamp = site.stat().st_mtime_ns
+        os.utime(site, ns=(stamp + 10**9, stamp + 10**9))
         names = [ep.name for ep in registry.get_entry_points(group)]
         assert "probe" in names
         assert names == [ep.name for ep in fresh(group)]
     finally:
+        sys.path.remove(str(site))
         sys.path.remove(str(tmp_path))

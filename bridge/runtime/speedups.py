@@ -12,10 +12,10 @@ Both are candidates for upstreaming (README, "Speed").
   ``marimo._entrypoints.registry.get_entry_points("marimo.cell.executor")``
   (``resolve_executor``), which reads the metadata of every installed
   distribution from disk: about 8-13 ms with this project's own venv, more
-  in a data-science environment. The answer is kept, keyed by the
-  modification times of the folders on ``sys.path``: installing or removing
-  a package (``%pip install`` in a cell) changes its folder, so the next run
-  reads them again.
+  in a data-science environment. The answer is kept, keyed by ``sys.path``
+  and the modification times of its site-packages folders: installing or
+  removing a package (``%pip install`` in a cell) changes its folder, so the
+  next run reads them again.
 * **Referring cells by index.** ``edges.get_referring_cells(name,
   "python", topology)`` scans every cell of the notebook for each name a
   run defines. An index from name to the cells that refer to it, kept by the
@@ -63,13 +63,23 @@ def install() -> list[str]:
 
 # -- entry points ------------------------------------------------------------
 def _path_stamp() -> tuple[tuple[str, int], ...]:
+    """What says the installed distributions may have changed: the list of
+    folders on sys.path, and the modification time of those pip installs
+    into (site-packages). Not of the others: the notebook's own folder
+    changes at every save of the twin, and would empty the cache each run."""
     stamp = []
     for entry in sys.path:
-        try:
-            stamp.append((entry, os.stat(entry or ".").st_mtime_ns))
-        except OSError:
-            stamp.append((entry, -1))
+        mtime = 0
+        if os.path.basename(entry.rstrip(os.sep)) in _SITE_DIRS:
+            try:
+                mtime = os.stat(entry).st_mtime_ns
+            except OSError:
+                mtime = -1
+        stamp.append((entry, mtime))
     return tuple(stamp)
+
+
+_SITE_DIRS = ("site-packages", "dist-packages")
 
 
 def cached(read: Callable[[str], Any]) -> Callable[[str], Any]:
