@@ -118,7 +118,7 @@ class Jupyter:
 
 
 class FloorSide:
-    def __init__(self, speedups: bool = False) -> None:
+    def __init__(self, speedups: bool = True) -> None:
         self.floor = Floor(speedups)
         STARTED.append(self.floor.pid)
 
