@@ -58,6 +58,9 @@ def test_magics_and_shell_commands_define_names_for_later_cells(kc, tmp_path, sh
 
     shown = cells.ok("!echo got {t} && exit 3")
     assert "got 45" in shown and "exit status 3" in shown
+    # A command's output is in its own cell's outputs, every time.
+    for k in range(30):
+        assert cells.ok(f"!echo round {k}").strip() == f"round {k}"
 
     shown = cells.ok("%timeit -n 10 -r 2 sum(range(10))")
     assert "per loop (mean ± std. dev. of 2 runs, 10 loops each)" in shown

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from bridge.ipython.magics import FORMAT_TIME, timeit_options, timeit_report
 from bridge.ipython.replacement import Unsupported
-from bridge.ipython.shell import exit_status
+from bridge.ipython.shell import streamed
 
 
 def _literal(text: str) -> str:
@@ -78,8 +78,8 @@ def _writefile(args: str, body: str) -> list[str]:
 
 def _script(shell: str) -> Callable[[str, str], list[str]]:
     def run(args: str, body: str) -> list[str]:
-        call = f"_subprocess.run({_literal(body)}, shell=True, executable={shell!r})"
-        return ["; ".join(exit_status(call)) + f"  # %%{shell.rsplit('/', 1)[-1]} {args}".rstrip()]
+        run = streamed(f"{_literal(body)}, shell=True, executable={shell!r}")
+        return ["; ".join(run) + f"  # %%{shell.rsplit('/', 1)[-1]} {args}".rstrip()]
 
     return run
 

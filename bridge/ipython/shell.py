@@ -53,11 +53,23 @@ def shell_string(command: str) -> str:
 
 
 
-def exit_status(run: str) -> list[str]:
-    """Run ``run`` (a subprocess call) and say its exit status when non-zero."""
+def streamed(popen_args: str) -> list[str]:
+    """Run a command (``popen_args``: subprocess.Popen's arguments) with its
+    output, stderr included, printed line by line as it comes, then its exit
+    status when non-zero.
+
+    Printed by the cell itself, not written by the command to the process's
+    file descriptor: marimo reads that in a thread of its own, which may
+    still hold the text when the cell has finished (seen in a CI run: the
+    output of ``!echo`` missing from its cell's outputs). No stdin:
+    a command that asks (``pip uninstall`` without ``-y``) gets EOF.
+    """
     return [
         SUBPROCESS,
-        f"_exit = {run}.returncode",
+        f"_process = _subprocess.Popen({popen_args}, stdin=_subprocess.DEVNULL, "
+        "stdout=_subprocess.PIPE, stderr=_subprocess.STDOUT, text=True, errors='replace')",
+        'any(print(_line, end="") for _line in _process.stdout)',
+        "_exit = _process.wait()",
         'print(f"exit status {_exit}") if _exit else None',
     ]
 
@@ -67,7 +79,7 @@ def system(command: str) -> Replacement:
     pip = _pip_args(command)
     if pip is not None:
         return pip_magic(pip)
-    return Replacement(setup=exit_status(f"_subprocess.run({shell_string(command)}, shell=True)"))
+    return Replacement(setup=streamed(f"{shell_string(command)}, shell=True"))
 
 
 def getoutput(command: str) -> Replacement:
@@ -99,8 +111,8 @@ def pip_magic(args: str) -> Replacement:
         argv = shlex.split(args)
     except ValueError as exc:
         raise Unsupported(f"%pip {args}: {exc}") from exc
-    run = f"_subprocess.run([_sys.executable, '-m', 'pip', *{argv!r}])"
-    setup = ["import subprocess as _subprocess, sys as _sys", *exit_status(run)[1:]]
+    run = streamed(f"[_sys.executable, '-m', 'pip', *{argv!r}]")
+    setup = ["import subprocess as _subprocess, sys as _sys", *run[1:]]
     twin = None
     packages = requirements(argv)
     if argv[:1] == ["install"] and packages:
