@@ -1,5 +1,6 @@
-"""Jupyter Notebook 7 (``jupyter notebook``): the reactive-update and
-dependent-error scenarios, asserted on the page as for JupyterLab.
+"""Jupyter Notebook 7 (``jupyter notebook``): the browser suite's
+reactive-update and dependent-error scenarios (test_reactive.py), run as
+they are, asserting on the page as for JupyterLab.
 
 Notebook 7 is built from JupyterLab's components (the same notebook panel,
 cells and CodeMirror editor), so the page is driven with lab.py's Notebook;
@@ -16,6 +17,12 @@ from pathlib import Path
 import pytest
 from lab import ARTIFACTS, TIMEOUT_MS, JupyterLab, Notebook, PageLog, open_page, poll
 from playwright.sync_api import Browser, Page, expect
+from test_reactive import (
+    test_edit_updates_dependents_in_their_own_cells as edit_updates,
+)
+from test_reactive import (
+    test_failing_dependent_shows_its_error_and_is_named as failing_dependent,
+)
 
 
 class Notebook7Server(JupyterLab):
@@ -92,37 +99,8 @@ def nb7(browser: Browser, nb7_server: Notebook7Server, request: pytest.FixtureRe
 
 
 def test_notebook7_edit_updates_dependents_in_their_own_cells(nb7: Notebook7) -> None:
-    nb = nb7
-    nb.type(0, "price = 10")
-    nb.run(0, "Shift+Enter")
-    nb.type(1, 'total = price * 3\nprint("total is", total)\ntotal')
-    nb.run(1, "Shift+Enter")
-    expect(nb.output(1)).to_contain_text("total is 30")
-
-    nb.type(0, "price = 250")
-    nb.run(0)
-    expect(nb.output(1)).to_contain_text("total is 750")
-    expect(nb.output(1)).not_to_contain_text("total is 30")
-    expect(nb.output(0)).to_contain_text("↻ re-ran: Cell In[2] ✓")
-    assert nb.prompt(1) == "[2]:"  # it re-ran inside the edited cell's request
+    edit_updates(nb7, lambda name: [])
 
 
 def test_notebook7_failing_dependent_shows_its_error_and_is_named(nb7: Notebook7) -> None:
-    nb = nb7
-    nb.type(0, "divisor = 2")
-    nb.run(0, "Shift+Enter")
-    nb.type(1, "ratio = 10 / divisor\nratio")
-    nb.run(1, "Shift+Enter")
-    expect(nb.output(1)).to_contain_text("5.0")
-
-    nb.type(0, "divisor = 0")
-    nb.run(0)
-    expect(nb.output(1)).to_contain_text("ZeroDivisionError")
-    expect(nb.output(1)).not_to_contain_text("5.0")
-    expect(nb.output(0)).to_contain_text("Cell In[2], which re-ran because of this cell, failed")
-
-    nb.type(0, "divisor = 4")
-    nb.run(0)
-    expect(nb.output(1)).to_contain_text("2.5")
-    expect(nb.output(1)).not_to_contain_text("ZeroDivisionError")
-
+    failing_dependent(nb7, lambda name: [])
