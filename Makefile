@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install demo test e2e screenshots lint bench profile faults clean
+.PHONY: install demo test e2e mcp screenshots lint bench profile faults clean
 
 install:
 	python3 -m venv $(VENV)
@@ -22,6 +22,16 @@ test:
 # The browser suite; artifacts (screenshots, logs) in tests/artifacts/e2e/.
 e2e:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+
+# An agent's tools: jupyter-mcp-server driven over MCP. It needs
+# jupyter-collaboration in its Jupyter server, so it gets an environment of
+# its own (.venv-mcp), built here when missing.
+MCP_VENV ?= .venv-mcp
+mcp:
+	test -x $(MCP_VENV)/bin/jupyter-mcp-server || \
+		(python3 -m venv $(MCP_VENV) && $(MCP_VENV)/bin/pip install -q 'jupyter-mcp-server>=2.2,<3')
+	MCP_VENV=$(CURDIR)/$(MCP_VENV) JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter \
+		$(PY) -m pytest -q -p no:cacheprovider tests/mcp
 
 # The README's pictures (examples/screenshots/), from the scenarios that make them.
 screenshots:
@@ -50,4 +60,4 @@ faults:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/faults.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info bench/results.json tests/artifacts
+	rm -rf $(VENV) $(MCP_VENV) build *.egg-info bench/results.json tests/artifacts
