@@ -43,14 +43,8 @@ class Rewritten:
     changed: bool = False
     # ``exit`` or ``quit``: IPython asks the frontend to exit (no run).
     ask_exit: bool = False
-
-    @property
-    def only_pinfo(self) -> bool:
-        """The cell is nothing but ``obj?`` lines: a help request, no run."""
-        return bool(self.pinfo) and all(
-            not line.strip() or line.lstrip().startswith("pass  # ")
-            for line in self.code.splitlines()
-        )
+    # Nothing but ``obj?`` lines (and blanks, comments): a help request, no run.
+    only_pinfo: bool = False
 
 
 @dataclass
@@ -59,6 +53,7 @@ class _Parts:
     twin: list[str] = field(default_factory=list)
     auto_reload: str | None = None
     pinfo: list[tuple[str, int]] = field(default_factory=list)
+    runs_code: bool = False  # a line other than ``obj?``, a blank or a comment
 
 
 # IPython's ExitAutocall: the frontend is asked to exit (jupyter console does).
@@ -124,14 +119,11 @@ def _line_magics(code: str) -> Rewritten:
     parts = _Parts()
     changed = False
     for old, new in zip(before, after, strict=True):
-        if old == new:
-            parts.code.append(old)
-            parts.twin.append(old)
-            continue
-        replaced = _replace_line(new, parts)
+        replaced = None if old == new else _replace_line(new, parts)
         if replaced is None:
             parts.code.append(old)
             parts.twin.append(old)
+            parts.runs_code |= bool(old.strip()) and not old.lstrip().startswith("#")
             continue
         changed = True
         parts.code.append(replaced[0])
@@ -144,6 +136,7 @@ def _line_magics(code: str) -> Rewritten:
         auto_reload=parts.auto_reload,
         pinfo=tuple(parts.pinfo),
         changed=True,
+        only_pinfo=bool(parts.pinfo) and not parts.runs_code,
     )
 
 
@@ -186,6 +179,8 @@ def _replace_line(line: str, parts: _Parts) -> tuple[str, str] | None:
         parts.auto_reload = replacement.auto_reload
     if replacement.pinfo is not None:
         parts.pinfo.append(replacement.pinfo)
+    else:
+        parts.runs_code = True
     code = _compose(replacement, prefix.strip(), name, indent)
     twin = indent + replacement.twin if replacement.twin is not None else code
     return code, twin

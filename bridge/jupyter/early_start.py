@@ -105,13 +105,8 @@ class EarlyStartMixin:
         cell_id = cell_meta.get("cellId")
         if refused(code, cell_meta, cell_id) is not None:
             return
-        rewritten = rewrite(code) if isinstance(code, str) else None
-        if (
-            rewritten is None
-            or rewritten.error is not None
-            or rewritten.only_pinfo
-            or rewritten.ask_exit
-        ):
+        rewritten = rewrite(code)
+        if rewritten.error is not None or rewritten.only_pinfo or rewritten.ask_exit:
             return  # answered by do_execute without a run
         # The count ipykernel is about to give it (IntrospectionMixin: only
         # requests that store history count).
@@ -121,7 +116,8 @@ class EarlyStartMixin:
         self._held = []
         try:
             self._started = self._plan(
-                runtime, parent, code, silent, store_history, cell_meta, cell_id, count
+                runtime, parent, code, rewritten, silent, store_history, cell_meta, cell_id,
+                count,
             )
         except Exception as exc:
             # Raised from do_execute instead, where the request gets its error

@@ -19,7 +19,7 @@ from ipykernel.kernelbase import Kernel
 from tornado import ioloop
 
 from bridge import __version__
-from bridge.ipython.rewrite import rewrite
+from bridge.ipython.rewrite import Rewritten, rewrite
 from bridge.jupyter.early_start import EarlyStartMixin, Planned
 from bridge.jupyter.interaction import InteractionRuns
 from bridge.jupyter.introspection import IntrospectionMixin
@@ -180,7 +180,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                     parent,
                 )
             planned = self._plan(
-                runtime, parent, code, silent, store_history, cell_meta, cell_id,
+                runtime, parent, code, rewritten, silent, store_history, cell_meta, cell_id,
                 self.execution_count,
             )
         return await self._carry_out(planned, allow_stdin)
@@ -190,6 +190,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         runtime: RuntimeClient,
         parent: dict[str, Any],
         code: str,
+        rewritten: Rewritten,
         silent: bool,
         store_history: bool,
         cell_meta: dict[str, Any] | None,
@@ -211,10 +212,10 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
 
         msg_id = parent["header"]["msg_id"]
         self._run_all.started(msg_id)
+        # What the user typed (``code``) stays in history and the .ipynb; the
+        # runtime runs ``rewritten.code``, its IPython syntax as Python, and
+        # the twin keeps ``rewritten.twin``.
         self._record_history(code, execution_count, silent, store_history)
-        # What the user typed stays in history and the .ipynb; the runtime
-        # runs it with its IPython syntax as Python, the twin keeps that.
-        rewritten = rewrite(code)
         document = self._twin.document
         assert document is not None
         # VS Code tells the notebook's path only in its startup code.

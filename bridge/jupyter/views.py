@@ -40,9 +40,9 @@ class CellView:
     # When the console display was last updated (time.monotonic()).
     console_sent_at: float = 0.0
     value: Bundle | None = None
-    media: list[Bundle] = field(default_factory=list)
-    # The display id of each media item (display(obj, display_id=...)).
-    media_ids: list[str | None] = field(default_factory=list)
+    # What the run showed besides its value, in order: figures and display()
+    # outputs, each with its display id (display(obj, display_id=...)).
+    media: list[tuple[Bundle, str | None]] = field(default_factory=list)
     errors: list[dict[str, Any]] | None = None
     traceback: list[str] | None = None
     console_display: str | None = None
@@ -70,7 +70,6 @@ class CellView:
         self.console_size = 0
         self.console_cut = 0
         self.media.clear()
-        self.media_ids.clear()
 
     def set_output(self, output: CellOutput) -> None:
         if output.channel == "marimo-error":
@@ -102,17 +101,15 @@ class CellView:
             # Both waits are one here: the displays are redrawn at the throttle.
             self.clear_console()
         elif op.op == "update":
-            for i, shown in enumerate(self.media_ids):
-                if shown == op.display_id:
-                    self.media[i] = (op.data, op.metadata)
+            for i, (_, display_id) in enumerate(self.media):
+                if display_id == op.display_id:
+                    self.media[i] = ((op.data, op.metadata), display_id)
         else:
             self._show((op.data, op.metadata), op.display_id)
 
     def _show(self, bundle: Bundle, display_id: str | None) -> None:
-        self.media.append(bundle)
-        self.media_ids.append(display_id)
+        self.media.append((bundle, display_id))
         del self.media[:-MEDIA_LIMIT]
-        del self.media_ids[:-MEDIA_LIMIT]
 
     def _append_text(self, text: str) -> None:
         self.console.append(text)
@@ -143,13 +140,13 @@ class CellView:
     def value_bundles(self, own: bool, label: Label) -> list[dict[str, Any]]:
         """What the cell showed, one bundle per output, in order: its
         displays and figures, then its value (or error)."""
-        value: dict[str, Any] = {"text/plain": ""}
+        value = EMPTY
         if self.errors:
             # Shown here, own run or not, so the next run replaces it.
             value = {"text/plain": "\n".join(self.error_lines(label))}
         elif self.value is not None:
             value = self.value[0]
-        shown = [m[0] for m in self.media]
+        shown = [bundle[0] for bundle, _ in self.media]
         if value != EMPTY or not shown:
             shown.append(value)
         return shown
@@ -172,7 +169,7 @@ def combined(bundles: list[dict[str, Any]]) -> dict[str, Any]:
         return bundles[0]
     parts, texts = [], []
     for data in bundles:
-        if data == {"text/plain": ""}:
+        if data == EMPTY:
             continue
         texts.append(str(data.get("text/plain", "")))
         if "text/html" in data:

@@ -60,6 +60,9 @@ def test_help_only_cells_run_nothing() -> None:
     assert rewrite("len??").pinfo == (("len", 1),)
     mixed = rewrite("x = 1\nx?")
     assert mixed.pinfo == (("x", 0),) and not mixed.only_pinfo
+    # A line of the user's that merely looks like a rewritten one still runs.
+    assert not rewrite("pass  # mine\nlen?").only_pinfo
+    assert rewrite("# about len\nlen?").only_pinfo
 
 
 def test_pip_install_is_a_twin_dependency_not_a_run() -> None:
