@@ -11,6 +11,7 @@ bar: a kernel is idle when the server says so.
 from __future__ import annotations
 
 import json
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +41,14 @@ class Notebook7Server(JupyterLab):
         return f"{self.base}/notebooks/{path}?token={self.token}"
 
     def idle(self) -> bool:
-        kernels = self.api("GET", "/api/kernels")
+        try:
+            kernels = self.api("GET", "/api/kernels")
+        except urllib.error.HTTPError as exc:
+            # jupyter_server answers 500 while listing a kernel that is still
+            # starting (its last_activity not set yet): not idle yet.
+            if exc.code >= 500:
+                return False
+            raise
         return bool(kernels) and all(k["execution_state"] == "idle" for k in kernels)
 
 
