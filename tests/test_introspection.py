@@ -92,6 +92,29 @@ def test_completion_answers_while_a_cell_runs(kc: BlockingKernelClient) -> None:
     assert result.status == "ok"
 
 
+def test_pygments_lazy_modules_are_loaded_before_any_runtime_thread(
+    kc: BlockingKernelClient,
+) -> None:
+    """A completion's docstring (markdown, so pygments) and a cell's first
+    traceback (pygments) once imported pygments.lexers in two threads at
+    once, and the cell showed "marimo encountered an internal error" instead
+    of its ZeroDivisionError (CPython's race with modules that replace
+    themselves in sys.modules: 1 in 30 in a plain two-thread script here).
+    The runtime imports them before it starts a thread; its first cell finds
+    them loaded, and its first error is its own."""
+    probe = (
+        "import sys as _s\n"
+        "print(sorted(n for n in ('pygments.lexers', 'pygments.formatters')\n"
+        "      if type(_s.modules.get(n)).__name__ == '_automodule'))"
+    )
+    result = execute(kc, probe)
+    assert result.status == "ok"
+    assert "['pygments.formatters', 'pygments.lexers']" in result.text()
+    failing = execute(kc, "1 / 0")
+    assert failing.status == "error"
+    assert failing.content["ename"] == "ZeroDivisionError"
+
+
 @pytest.fixture
 def cold_kernel(tmp_path: Path) -> Iterator[tuple[KernelManager, BlockingKernelClient, Path]]:
     """A fresh kernel whose log is kept; jedi's cache is empty, as on a fresh
