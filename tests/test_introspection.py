@@ -141,6 +141,28 @@ def test_the_first_completion_of_a_cold_kernel_is_right(
     assert execute(kc, "x = 1").status == "ok"
 
 
+def test_completion_survives_a_cache_left_half_written(tmp_path: Path) -> None:
+    """jedi's parse cache (parso's pickles, shared by every kernel of the
+    user) once held an empty pickle, left by a runtime killed while writing
+    it; every later completion of every kernel came back empty."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    env = {**os.environ, "MARIMO_BRIDGE_TWIN": "0", "XDG_CACHE_HOME": str(cache)}
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    with logged_kernel(first, env) as (_, kc, _):
+        assert "zip" in complete(kc, "zi")["matches"]
+    pickles = list(cache.rglob("*.pkl"))
+    assert pickles, "jedi kept no parse cache here"
+    for pickle in pickles:
+        pickle.write_bytes(b"")
+    with logged_kernel(second, env) as (_, kc, log):
+        assert execute(kc, "my_variable = 1").status == "ok"
+        assert "my_variable" in complete(kc, "my_")["matches"], log.read_text()
+        assert "zip" in complete(kc, "zi")["matches"]
+
+
 def test_the_first_inspection_of_a_cold_kernel_is_right(
     cold_kernel: tuple[KernelManager, BlockingKernelClient, Path],
 ) -> None:

@@ -30,6 +30,9 @@ additions, installed before marimo's kernel starts:
 
 * pygments' lexers and formatters imported before any thread starts
   (``import_self_replacing_modules``).
+
+* parso's cache of parsed modules read and written so that a runtime killed
+  mid-write cannot break completion for good (parso_cache.py).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 from typing import Any
 
 from bridge.ipython import display
-from bridge.runtime import speedups
+from bridge.runtime import parso_cache, speedups
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
 from bridge.runtime.interrupt_guard import InterruptGuard
 
@@ -106,6 +109,7 @@ def main() -> None:
         sys.exit("bridge.runtime.child: started without the bridge's private channel")
     use_prefix(prefix)
     import_self_replacing_modules()
+    parso_cache.install()
     install_eof_reply()
     install_interrupt_guard()
     display.install()
