@@ -237,14 +237,16 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30, what: str = "
 
 @contextlib.contextmanager
 def logged_kernel(
-    folder: Path, env: dict[str, str]
+    folder: Path, env: dict[str, str], extra_arguments: list[str] | None = None
 ) -> Iterator[tuple[KernelManager, BlockingKernelClient, Path]]:
     """A fresh ``marimo`` kernel in ``folder`` whose log (its stderr) goes to
     ``folder/kernel.log``: what the kernel says outside any cell's output."""
     log = folder / "kernel.log"
     km = KernelManager(kernel_name="marimo")
     with log.open("wb") as stderr:
-        km.start_kernel(cwd=str(folder), env=env, stderr=stderr)
+        km.start_kernel(
+            cwd=str(folder), env=env, stderr=stderr, extra_arguments=extra_arguments or []
+        )
     kc = km.client()
     kc.start_channels()
     try:

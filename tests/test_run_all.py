@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import ast
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
-from helpers import Notebook, execute
+import pytest
+from helpers import Notebook, collect, execute, logged_kernel, send_execute
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
 
 N = 6
 # Each cell counts its own runs in a place that survives re-runs.
@@ -64,3 +71,157 @@ def test_an_own_failure_aborts_the_waiting_requests_as_ipykernel_does(kc) -> Non
     results = nb.run_all(kc, [("a", "raise ValueError('boom')"), ("b", "q = 2")])
     assert results[0].status == "error" and results[0].content["ename"] == "ValueError"
     assert results[1].status == "aborted"
+
+
+# -- Run All of new cells: one marimo run (bridge/jupyter/batching.py) -------
+@pytest.fixture
+def logged(tmp_path: Path) -> Iterator[tuple[KernelManager, BlockingKernelClient, Path]]:
+    """A kernel that logs at INFO, where it says when requests share a run."""
+    env = {**os.environ, "MARIMO_BRIDGE_TWIN": "0"}
+    with logged_kernel(tmp_path, env, ["--log-level=INFO"]) as started:
+        yield started
+
+
+def behind_a_slow_cell(kc: BlockingKernelClient) -> str:
+    """A running request, so that the Run All sent next waits whole behind it."""
+    assert execute(kc, "import time").status == "ok"
+    return send_execute(kc, "time.sleep(0.5)", "slow")
+
+
+def test_run_all_of_new_cells_is_one_run_with_each_cell_shown_in_its_place(logged) -> None:
+    _, kc, log = logged
+    slow = behind_a_slow_cell(kc)
+    nb = Notebook()
+    cells = [
+        ("n0", "base = 10"),
+        ("n1", "print('one is printed')\none = base + 1"),
+        ("n2", "one * 2"),
+        ("n3", "display('shown by display')\nthree = 3"),
+        ("n4", "four = three + one"),
+        ("n5", "four"),
+    ]
+    for cell_id, _ in cells:
+        nb.cells[cell_id] = []
+    sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
+    assert collect(kc, slow).status == "ok"
+    results = [collect(kc, msg_id) for msg_id in sent]
+    for (cell_id, _), result in zip(cells, results, strict=True):
+        nb.apply(cell_id, result)
+    assert [r.status for r in results] == ["ok"] * len(cells)
+    counts = [r.content["execution_count"] for r in results]
+    assert counts == list(range(counts[0], counts[0] + len(cells)))
+    assert nb.shown("n1").strip() == "one is printed"
+    assert nb.shown("n2").strip() == "22"
+    assert "shown by display" in nb.shown("n3")
+    assert nb.shown("n5").strip() == "14"
+    assert "one is printed" not in nb.shown("n0") + nb.shown("n2")
+    assert "Run All: 5 waiting requests run in this request's run" in log.read_text()
+
+
+def test_each_request_replies_when_its_own_cell_has_run(logged, tmp_path: Path) -> None:
+    """Not when the whole batch has: the second cell waits for a file the
+    test writes only once the first cell's reply has come."""
+    _, kc, log = logged
+    flag = tmp_path / "go"
+    slow = behind_a_slow_cell(kc)
+    cells = [
+        ("w0", "w0 = 1"),
+        ("w1", f"import os\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.02)\nw1 = 2"),
+        ("w2", "w2 = w1 + 1\nw2"),
+    ]
+    sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
+    assert collect(kc, slow).status == "ok"
+    assert collect(kc, sent[0], timeout=30).status == "ok"
+    flag.write_text("")
+    later = [collect(kc, msg_id) for msg_id in sent[1:]]
+    assert [r.status for r in later] == ["ok", "ok"]
+    assert "3" in later[1].text()
+    assert "Run All: 2 waiting requests" in log.read_text()
+
+
+def test_a_failure_in_a_batch_aborts_the_rest_and_leaves_nothing_of_them(
+    logged, tmp_path: Path
+) -> None:
+    _, kc, log = logged
+    ran, not_ran = tmp_path / "ran", tmp_path / "not-ran"
+    slow = behind_a_slow_cell(kc)
+    nb = Notebook()
+    cells = [
+        ("f0", "f0 = 1"),
+        ("f1", f"open({str(ran)!r}, 'w').close()\nf1 = 2"),
+        ("f2", "f2 = 1 / 0"),
+        ("f3", f"open({str(not_ran)!r}, 'w').close()\nf3 = 4"),
+        ("f4", "f4 = 5"),
+    ]
+    for cell_id, _ in cells:
+        nb.cells[cell_id] = []
+    sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
+    assert collect(kc, slow).status == "ok"
+    results = [collect(kc, msg_id) for msg_id in sent]
+    for (cell_id, _), result in zip(cells, results, strict=True):
+        nb.apply(cell_id, result)
+    assert "Run All: 4 waiting requests" in log.read_text()
+    assert [r.status for r in results] == ["ok", "ok", "error", "aborted", "aborted"]
+    assert results[2].content["ename"] == "ZeroDivisionError"
+    assert "ZeroDivisionError" in nb.shown("f2")
+    assert ran.exists() and not not_ran.exists()
+    # The aborted cells left nothing: their names are free, and unknown.
+    assert execute(kc, "f3 = 40\nf4 = 50\nf3 + f4", cell_id="g").status == "ok"
+    assert execute(kc, "f1", cell_id="h").status == "ok"
+
+
+def test_an_interrupt_stops_a_batch_as_it_stops_a_run_per_request(
+    logged, tmp_path: Path
+) -> None:
+    km, kc, log = logged
+    not_ran = tmp_path / "not-ran"
+    slow = behind_a_slow_cell(kc)
+    cells = [
+        ("i0", "i0 = 1"),
+        ("i1", "print('waiting', flush=True)\ntime.sleep(30)\ni1 = 2"),
+        ("i2", f"open({str(not_ran)!r}, 'w').close()\ni2 = 3"),
+        ("i3", "i3 = 4"),
+    ]
+    sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
+    assert collect(kc, slow).status == "ok"
+    assert collect(kc, sent[0]).status == "ok"
+    # i1 is running once its request shows what it printed.
+    deadline = time.monotonic() + 30
+    while True:
+        m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if m["parent_header"].get("msg_id") == sent[1] and "waiting" in str(m["content"]):
+            break
+    km.interrupt_kernel()
+    results = [collect(kc, msg_id) for msg_id in sent[1:]]
+    assert [r.status for r in results] == ["error", "aborted", "aborted"]
+    assert results[0].content["ename"] == "KeyboardInterrupt"
+    assert not not_ran.exists()
+    assert "Run All: 3 waiting requests" in log.read_text()
+    assert execute(kc, "i2 = 30\ni3 = 40", cell_id="j").status == "ok"
+
+
+def test_requests_that_could_run_otherwise_in_one_run_are_not_joined(logged) -> None:
+    """A cell reading a name a later cell defines, and a name defined twice,
+    come out as with a run per request (as ipykernel would run them)."""
+    _, kc, log = logged
+    slow = behind_a_slow_cell(kc)
+    sent = [
+        send_execute(kc, "r0 = r1 + 1", "r0"),  # r1 comes later: a NameError here
+        send_execute(kc, "r1 = 1", "r1"),
+    ]
+    assert collect(kc, slow).status == "ok"
+    results = [collect(kc, msg_id) for msg_id in sent]
+    assert [r.status for r in results] == ["error", "aborted"]
+    assert results[0].content["ename"] == "NameError"
+
+    slow = send_execute(kc, "time.sleep(0.5)", "slow")
+    sent = [
+        send_execute(kc, "m = 1", "m0"),
+        send_execute(kc, "m = 2", "m1"),  # defined twice: its own request's error
+        send_execute(kc, "after = 3", "m2"),
+    ]
+    assert collect(kc, slow).status == "ok"
+    results = [collect(kc, msg_id) for msg_id in sent]
+    assert [r.status for r in results] == ["ok", "error", "aborted"]
+    assert "more than one cell" in results[1].content["evalue"]
+    assert "Run All:" not in log.read_text()

@@ -8,10 +8,9 @@ runtime first and the messages go out while it works. Nothing is published
 early: what the runtime sends back is held until ``do_execute`` has made
 the request's place (its placeholders), then handled in order.
 
-A request that ipykernel would not hand to ``do_execute`` as it is (one it
-aborts, one whose header it cannot send back, one it cannot read, one this
-kernel refuses, or any request while the runtime is not up yet) is not
-started early; ``do_execute`` plans it as before.
+A request that ipykernel would not hand to ``do_execute`` as it is, or that
+is answered without a run (admission.py), or any request while the runtime
+is not up yet, is not started early; ``do_execute`` plans it as before.
 """
 
 from __future__ import annotations
@@ -19,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.ipython.rewrite import rewrite
+from bridge.jupyter.admission import admitted
 from bridge.jupyter.outputs import RequestContext
-from bridge.jupyter.validate import refused, unreadable
+from bridge.jupyter.run_all import RunAllTracker
 from bridge.runs.request import RequestRun
 from bridge.runtime.client import RuntimeClient
 from bridge.runtime.messages import Notification, Other
@@ -52,6 +51,7 @@ class Failed:
 
 class EarlyStartMixin:
     # Set up by MarimoKernel.__init__ (and ipykernel's Kernel).
+    _run_all: RunAllTracker
     _started: Planned | Failed | None
     _held: list[Notification | Other] | None
     _last_parent: str | None
@@ -70,6 +70,10 @@ class EarlyStartMixin:
     def set_parent(self, ident: Any, parent: Any, channel: str = "shell") -> None:
         super().set_parent(ident, parent, channel)  # type: ignore[misc]
         if channel == "shell" and isinstance(parent, dict):
+            header = parent.get("header")
+            if isinstance(header, dict) and header.get("msg_type") == "execute_request":
+                # Taken up, even if ipykernel aborts it: no longer waiting.
+                self._run_all.started(str(header.get("msg_id")))
             self._start_early(parent)
 
     def _start_early(self, parent: dict[str, Any]) -> None:
@@ -83,42 +87,22 @@ class EarlyStartMixin:
             return
         self._last_parent = msg_id
         self._abandon_started()
-        if self._aborting or header.get("subshell_id") is not None:
-            return  # dispatch_shell aborts it (stop_on_error), or fails on it
-        # ipykernel's busy status carries this header: one it cannot encode
-        # (a lone surrogate) ends the request there, unanswered.
-        try:
-            self.session.pack(header)
-        except Exception:
-            return
+        if self._aborting:
+            return  # dispatch_shell aborts it (stop_on_error)
         runtime = self._ready_runtime()
         if runtime is None or not runtime.alive:
             return
-        content, cell_meta = parent.get("content"), parent.get("metadata")
-        if unreadable(content, cell_meta) is not None:
+        request = admitted(self.session, parent)
+        if request is None:
             return
-        assert isinstance(content, dict) and isinstance(cell_meta, dict)
-        # As ipykernel's execute_request reads them.
-        code = content["code"]
-        silent = content.get("silent", False)
-        store_history = content.get("store_history", not silent)
-        cell_id = cell_meta.get("cellId")
-        if refused(code, cell_meta, cell_id) is not None:
-            return
-        rewritten = rewrite(code)
-        if rewritten.error is not None or rewritten.only_pinfo or rewritten.ask_exit:
-            return  # answered by do_execute without a run
         # The count ipykernel is about to give it (IntrospectionMixin: only
         # requests that store history count).
-        counted = not silent and store_history
+        counted = not request.silent and request.store_history
         count = self.execution_count + (1 if counted else 0)
         self._runtime = runtime
         self._held = []
         try:
-            self._started = self._plan(
-                runtime, parent, code, rewritten, silent, store_history, cell_meta, cell_id,
-                count,
-            )
+            self._started = self._plan(runtime, parent, request, count)
         except Exception as exc:
             # Raised from do_execute instead, where the request gets its error
             # reply (an exception here would end it unanswered).

@@ -19,12 +19,20 @@ from ipykernel.kernelbase import Kernel
 from tornado import ioloop
 
 from bridge import __version__
-from bridge.ipython.rewrite import Rewritten, rewrite
+from bridge.ipython.rewrite import rewrite
+from bridge.jupyter.admission import Admitted
+from bridge.jupyter.batching import RunAllBatcher
 from bridge.jupyter.early_start import EarlyStartMixin, Planned
 from bridge.jupyter.interaction import InteractionRuns
 from bridge.jupyter.introspection import IntrospectionMixin
 from bridge.jupyter.ipython_face import IPythonFace
-from bridge.jupyter.outputs import RUN_STALE, CellView, OutputRouter, RequestContext
+from bridge.jupyter.outputs import (
+    RUN_STALE,
+    SCRATCH_MAGIC,
+    CellView,
+    OutputRouter,
+    RequestContext,
+)
 from bridge.jupyter.protocol import ProtocolMixin
 from bridge.jupyter.reply import error_content, rerun_summary
 from bridge.jupyter.run_all import RunAllTracker
@@ -36,11 +44,10 @@ from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator
 from bridge.runs.request import RequestRun
+from bridge.runtime import stop_on_error
 from bridge.runtime.client import RuntimeClient, create_notebook
 from bridge.twin.keeper import TwinKeeper
 from bridge.widgets.elements import UiElements
-
-SCRATCH_MAGIC = "%%scratch"
 
 
 class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, IntrospectionMixin, Kernel):
@@ -91,6 +98,18 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             self._ready_runtime,
             self._ensure_runtime,
             self._send_command,
+            self.log,
+        )
+        self._batcher = RunAllBatcher(
+            self.session,
+            self._cells,
+            self._router,
+            self._last_outputs,
+            self._correlator,
+            self._run_all.waiting,
+            lambda: self._runtime,
+            self._send_command,
+            stop_on_error.supported,
             self.log,
         )
         self._widget_face = WidgetFace(
@@ -179,22 +198,26 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                     silent,
                     parent,
                 )
-            planned = self._plan(
-                runtime, parent, code, rewritten, silent, store_history, cell_meta, cell_id,
-                self.execution_count,
+            content = parent.get("content") or {}
+            request = Admitted(
+                msg_id=msg_id,
+                code=code,
+                silent=silent,
+                store_history=store_history,
+                allow_stdin=allow_stdin,
+                stop_on_error=content.get("stop_on_error", True) is True,
+                cell_meta=cell_meta or {},
+                cell_id=cell_id,
+                rewritten=rewritten,
             )
+            planned = self._plan(runtime, parent, request, self.execution_count)
         return await self._carry_out(planned, allow_stdin)
 
     def _plan(
         self,
         runtime: RuntimeClient,
         parent: dict[str, Any],
-        code: str,
-        rewritten: Rewritten,
-        silent: bool,
-        store_history: bool,
-        cell_meta: dict[str, Any] | None,
-        cell_id: object,
+        admitted: Admitted,
         execution_count: int,
     ) -> Planned:
         """Record the request and send its commands to the runtime.
@@ -204,13 +227,16 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         """
         from marimo._internal.commands import (
             DeleteCellCommand,
-            ExecuteCellsCommand,
             ExecuteScratchpadCommand,
             ExecuteStaleCellsCommand,
         )
         from marimo._internal.ids import CellId_t
 
         msg_id = parent["header"]["msg_id"]
+        code, rewritten, silent = admitted.code, admitted.rewritten, admitted.silent
+        store_history, cell_meta, cell_id = (
+            admitted.store_history, admitted.cell_meta, admitted.cell_id
+        )
         self._run_all.started(msg_id)
         # What the user typed (``code``) stays in history and the .ipynb; the
         # runtime runs ``rewritten.code``, its IPython syntax as Python, and
@@ -282,17 +308,22 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 cell_outputs=self._last_outputs.snapshot(),
             )
             self._send_command(runtime, request, command, run_id=msg_id)
-        elif (view := self._ran_for(msg_id, cell, rewritten.twin, request)) is not None:
+        elif (
+            turn := self._batcher.turn(msg_id, cell.marimo_id if cell else None, request)
+        ) is not None and turn[0] != "run":
+            if turn[0] == "shown":
+                # Its cell ran, or runs, in an earlier request's run (batching.py).
+                document.set_code(turn[1], rewritten.twin)
+                replay = turn[1]
+        elif (view := self._ran_ahead(msg_id, cell, rewritten.twin, request)) is not None:
             assert cell is not None
             request.settle(cell.marimo_id, view.errors)
             replay = cell.marimo_id
         else:
             assert cell is not None
             document.set_code(cell.marimo_id, rewritten.twin)
-            self._send_command(
-                runtime,
-                request,
-                ExecuteCellsCommand(cell_ids=[CellId_t(cell.marimo_id)], codes=[rewritten.code]),
+            self._batcher.run(
+                runtime, request, admitted, cell.marimo_id, document.codes(), execution_count
             )
 
         return Planned(request, context, replay, rewritten.pinfo)
@@ -331,19 +362,18 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             reply["payload"] = await self._ipython.help_pages(planned.pinfo)
         return reply
 
-    def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
+    def _ran_ahead(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
         """The view of this request's cell if an earlier run already ran it
-        for this request (Run All); None when the cell must run."""
+        for this request (Run All: as a dependent); None when the cell must
+        run."""
         if cell is None or request.pending:
             return None
         view = self._router.view(cell.marimo_id)
         document = self._twin.document
-        if (
-            view is None
-            or view.stale
-            or document is None
-            or document.code(cell.marimo_id) != code
-            or not self._run_all.already_ran(msg_id, cell.marimo_id)
+        if view is None or view.stale or document is None:
+            return None
+        if document.code(cell.marimo_id) != code or not self._run_all.already_ran(
+            msg_id, cell.marimo_id
         ):
             return None
         return view

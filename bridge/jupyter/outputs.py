@@ -38,6 +38,8 @@ Send = Callable[[str, dict[str, Any], dict[str, Any]], None]
 SCRATCH = "__scratch__"
 # The kernel's directive that runs every stale cell (lazy mode).
 RUN_STALE = "%%run_stale"
+# The kernel's directive that runs a cell without making it part of the notebook.
+SCRATCH_MAGIC = "%%scratch"
 # Display updates of a busy cell are sent at most this often (seconds).
 THROTTLE = 0.1
 # A console display this large is re-sent at most this often (seconds): each
@@ -99,6 +101,13 @@ class OutputRouter:
 
     def forget(self, marimo_id: str) -> None:
         self._views.pop(marimo_id, None)
+
+    def keep(self, note: CellOp) -> None:
+        """Record a cell's update in its view without showing it: a cell run
+        ahead for a request still waiting (Run All batching), whose request
+        shows the view when its turn comes (``replay``)."""
+        if self._cells.get(note.cell_id) is not None:
+            self._apply(self._views.setdefault(note.cell_id, CellView()), note)
 
     def begin(self, request: RequestRun, context: RequestContext) -> None:
         self.latest_parent = context.parent

@@ -111,7 +111,7 @@ class ProtocolMixin:
         if subshell_id is None and self._main_asyncio_lock.locked() and self.session:
             head = header(self.session, msg)
             if head.get("msg_type") == "execute_request":
-                self._run_all.arrived(str(head.get("msg_id")))
+                self._run_all.arrived(str(head.get("msg_id")), msg)
         await super().shell_main(subshell_id, msg)  # type: ignore[misc]
 
     def _abort_queues(self, subshell_id: str | None = None) -> None:

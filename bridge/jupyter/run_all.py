@@ -16,22 +16,37 @@ waiting requests, which show and report their own cells' outcomes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 
 class RunAllTracker:
     def __init__(self) -> None:
-        # execute_requests waiting for the kernel while another one runs.
-        self._waiting: set[str] = set()
+        # execute_requests waiting for the kernel while another one runs, in
+        # the order they will run, with their raw messages (batching.py).
+        self._waiting: dict[str, Any] = {}
         # cell -> requests that were waiting when the cell last ran as a
         # dependent: those may take that run as their own.
         self._fresh: dict[str, set[str]] = {}
 
-    def arrived(self, msg_id: str) -> None:
-        self._waiting.add(msg_id)
+    def arrived(self, msg_id: str, raw: Any) -> None:
+        self._waiting[msg_id] = raw
 
     def started(self, msg_id: str) -> None:
-        self._waiting.discard(msg_id)
+        """ipykernel took this request up: it and every request that came
+        before it are no longer waiting (the shell lock is first come, first
+        served; one ipykernel dropped unread never gets here itself)."""
+        if msg_id not in self._waiting:
+            return
+        while self._waiting:
+            first = next(iter(self._waiting))
+            del self._waiting[first]
+            if first == msg_id:
+                return
+
+    def waiting(self) -> Iterator[Any]:
+        """The raw messages of the waiting requests, in order."""
+        return iter(self._waiting.values())
 
     def ran(self, roots: set[str], dependents: list[str]) -> None:
         """A request's run is over: which cells it ran, as what."""

@@ -55,6 +55,13 @@ class CellRegistry:
     def new_id(self) -> str:
         return self._new_id()
 
+    def by_jupyter(self, jupyter_id: str) -> Cell | None:
+        return self._by_jupyter.get(jupyter_id)
+
+    def unclaimed(self) -> bool:
+        """Whether a cell of the twin or of code mode waits for a request."""
+        return any(not c.claimed for c in self._by_marimo.values())
+
     def claim(self, code: str, jupyter_id: str | None, label: str) -> Cell:
         """The cell this request runs in, created if needed, code updated."""
         cell = self._by_jupyter.get(jupyter_id) if jupyter_id is not None else None

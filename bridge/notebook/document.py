@@ -14,7 +14,9 @@ under tests/unit/test_document.py.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -73,6 +75,10 @@ class Document:
 
     def code(self, cell_id: str) -> str | None:
         return self._code_map().get(cell_id)
+
+    def codes(self) -> Mapping[str, str]:
+        """Every cell's code by id (a live, read-only view)."""
+        return MappingProxyType(self._code_map())
 
     def states(self) -> list[CellState]:
         return [

@@ -28,6 +28,9 @@ additions, installed before marimo's kernel starts:
 * Two of marimo's per-run costs made O(1) (speedups.py), for the marimo
   versions they were checked against.
 
+* A run of several requested cells (Run All batching) stops at the first
+  that fails, as Jupyter's stop_on_error does (stop_on_error.py).
+
 * pygments' lexers and formatters imported before any thread starts
   (``import_self_replacing_modules``).
 
@@ -51,7 +54,7 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 from typing import Any
 
 from bridge.ipython import display
-from bridge.runtime import parso_cache, speedups
+from bridge.runtime import parso_cache, speedups, stop_on_error
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
 from bridge.runtime.interrupt_guard import InterruptGuard
 
@@ -113,6 +116,7 @@ def main() -> None:
     install_eof_reply()
     install_interrupt_guard()
     display.install()
+    stop_on_error.install()
     # MARIMO_BRIDGE_SPEEDUPS=0 runs marimo's own code (to compare, or to rule
     # the replacements out when something looks wrong).
     if os.environ.get("MARIMO_BRIDGE_SPEEDUPS", "1") != "0":

@@ -1,0 +1,98 @@
+"""A run of several requested cells stops at the first that fails.
+
+The bridge runs the cells of several waiting Jupyter requests as one marimo
+run (bridge/jupyter/batching.py): one ``ExecuteCellsCommand`` with more than
+one cell, in the order of the requests. marimo runs every cell it can, but
+Jupyter's ``stop_on_error`` aborts every request after a failing one, and
+their cells must not have run. So, in such a run only, the cells listed
+after a failing one are cancelled before they start, as marimo cancels a
+failing cell's descendants (they get marimo's "an ancestor raised" error,
+and the bridge deletes them).
+
+The bridge sends a multi-cell ``ExecuteCellsCommand`` for nothing else, so
+the number of cells is the whole signal. What counts as failing is what the
+bridge calls a failure: an exception other than ``mo.stop()``.
+
+Two private marimo pieces: the handler of ``ExecuteCellsCommand`` (wrapped
+to know which run is such a batch) and the list of post-execution hooks
+(one added). ``supported()`` says whether both are where this expects; the
+bridge batches only then. tests/unit/test_stop_on_error.py fails loudly
+when an upgrade moves either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class _Batch:
+    order: list[str]
+    finished: set[str] = field(default_factory=set)
+
+
+# The batch being run; the runtime handles one command at a time.
+_current: _Batch | None = None
+
+
+def supported() -> bool:
+    try:
+        from marimo._runtime.kernel_request_handlers import KernelRequestHandlers
+        from marimo._runtime.runner import hooks_post_execution
+    except ImportError:
+        return False
+    return callable(getattr(KernelRequestHandlers, "_handle_execute_multiple", None)) and (
+        isinstance(getattr(hooks_post_execution, "POST_EXECUTION_HOOKS", None), list)
+    )
+
+
+def install() -> bool:
+    """Before marimo's kernel is made (it copies the hook list then)."""
+    if not supported():
+        return False
+    from marimo._runtime.kernel_request_handlers import KernelRequestHandlers
+    from marimo._runtime.runner import hooks_post_execution
+
+    handle: Callable[..., Any] = KernelRequestHandlers._handle_execute_multiple
+    if getattr(handle, "_bridge", False):
+        return True
+
+    async def handle_execute_multiple(self: Any, request: Any) -> None:
+        global _current
+        cell_ids = [str(c) for c in request.cell_ids]
+        _current = _Batch(cell_ids) if len(cell_ids) > 1 else None
+        try:
+            await handle(self, request)
+        finally:
+            _current = None
+
+    handle_execute_multiple._bridge = True  # type: ignore[attr-defined]
+    KernelRequestHandlers._handle_execute_multiple = handle_execute_multiple  # type: ignore[method-assign]
+    hooks_post_execution.POST_EXECUTION_HOOKS.append(cancel_the_rest)
+    return True
+
+
+def cancel_the_rest(cell: Any, ctx: Any, run_result: Any) -> None:
+    """Post-execution hook: after a batch cell fails, cancel the batch cells
+    listed after it that have not run."""
+    batch = _current
+    cell_id = str(cell.cell_id)
+    if batch is None or cell_id not in batch.order:
+        return
+    batch.finished.add(cell_id)
+    if not failed(run_result.exception):
+        return
+    after = batch.order[batch.order.index(cell_id) + 1 :]
+    rest = {c for c in after if c not in batch.finished}
+    if rest:
+        ctx.cancelled_cells.add(cell.cell_id, rest)
+
+
+def failed(exception: Any) -> bool:
+    if exception is None:
+        return False
+    from marimo._runtime.control_flow import MarimoStopError
+
+    return not isinstance(exception, MarimoStopError)
