@@ -225,3 +225,32 @@ def test_requests_that_could_run_otherwise_in_one_run_are_not_joined(logged) -> 
     assert [r.status for r in results] == ["ok", "error", "aborted"]
     assert "more than one cell" in results[1].content["evalue"]
     assert "Run All:" not in log.read_text()
+
+
+def test_a_notebook_with_mo_state_is_not_batched(logged, tmp_path: Path) -> None:
+    """A setter's readers re-run after every cell of the run: in a batch that
+    would be after the later cells, when the reader's own request may be
+    over, and its new value would show nowhere."""
+    _, kc, log = logged
+    flag = tmp_path / "go"
+    slow = behind_a_slow_cell(kc)
+    nb = Notebook()
+    cells = [
+        ("s0", "import marimo as mo\nget_s, set_s = mo.state(0)"),
+        ("s1", "seen = get_s()\nseen"),
+        # Sets the state only once s1's reply has come.
+        ("s2", f"import os\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.02)\nset_s(5)"),
+        ("s3", "after = 1"),
+    ]
+    for cell_id, _ in cells:
+        nb.cells[cell_id] = []
+    sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
+    assert collect(kc, slow).status == "ok"
+    results = [collect(kc, sent[0]), collect(kc, sent[1])]
+    flag.write_text("")
+    results += [collect(kc, msg_id) for msg_id in sent[2:]]
+    for (cell_id, _), result in zip(cells, results, strict=True):
+        nb.apply(cell_id, result)
+    assert [r.status for r in results] == ["ok"] * 4
+    assert nb.shown("s1").strip() == "5", "s2's run re-ran s1, shown in s1's place"
+    assert "Run All:" not in log.read_text()

@@ -17,6 +17,10 @@ from bridge.notebook.cells import CellRegistry
 
 # Calls that would ask the user for input under the first request's cell.
 _ASKS = ("input", "getpass")
+# mo.state: a setter called in the run re-runs its readers after every cell of
+# the run, so after the whole batch instead of within its own request's run.
+# A notebook that makes state is not batched.
+_STATE = "state("
 # Requests read ahead at most (each is parsed and compiled).
 MAX_BATCH = 1000
 
@@ -66,6 +70,8 @@ class BatchPlanner:
             return []
         lead = names(first.rewritten.code)
         # A cell marimo cannot compile is in no graph: it defines and reads nothing.
+        if any(_STATE in code for code in registered.values()):
+            return []
         others = {i: names(code) or NOTHING for i, code in registered.items() if i != first_cell}
         if lead is None or _conflicts(lead, others):
             return []
@@ -150,6 +156,7 @@ def _ordinary(request: Admitted) -> bool:
         and request.rewritten.auto_reload is None
         and not deleted
         and not any(word in code for word in _ASKS)
+        and _STATE not in code
     )
 
 

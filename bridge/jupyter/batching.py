@@ -17,7 +17,9 @@ qualify:
 * it is an ordinary run of a cell new to the kernel (a ``cellId`` no request
   has used, and no cell of the twin or code mode left to claim), with the
   same ``stop_on_error`` (true) and stdin as the first; nothing marimo could
-  ask the user for (``input``, ``getpass``), no deleted cells to forget;
+  ask the user for (``input``, ``getpass``), no deleted cells to forget, no
+  ``mo.state`` anywhere in the notebook (its readers re-run after every cell
+  of a run, which would be after the whole batch);
 * marimo compiles it, it defines no name another cell defines, and no
   earlier cell (of the notebook or of the batch) reads a name it defines.
   So nothing already there depends on it, it depends only on cells before
