@@ -97,12 +97,17 @@ class BatchRun:
 
     def on_lost(self, run: Run, reason: str) -> None:
         self._completed = True
+        gone = []
         for member in self.members.values():
             if member.request is not None and member.run is not None and not member.finished:
                 member.finished = True
                 member.request.on_lost(member.run, reason)
-            elif not member.finished:
+            elif not member.finished and not member.unrun:
+                # Its request runs it anew (the next runtime has not got it).
                 member.unrun = True
+                gone.append(member)
+        if gone:
+            self._on_unrun(gone)
         if self._leader_open:
             self._leader_open = False
             self.leader.on_lost(self._leader_run, reason)
