@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bridge.jupyter.early_start import EarlyStartMixin
+from bridge.jupyter.run_all import RunAllTracker
 from bridge.jupyter.session import KernelSession
 
 
@@ -29,6 +30,7 @@ class Kernel(EarlyStartMixin, Base):
         self._started = None
         self._held = None
         self._last_parent = None
+        self._run_all = RunAllTracker()
         self._aborting = False
         self.execution_count = 0
         self.log = logging.getLogger("test")
