@@ -14,7 +14,9 @@ what the bridge's own runtime runs.
   registered on every side (on ipykernel: run once).
 * Run All of a fresh 300-cell notebook (``n{i} = {i}``, JupyterLab's requests
   all sent at once, replies and idle): a fresh kernel per round on each side;
-  floor: the 300 cells in one ExecuteCellsCommand on a fresh runtime.
+  floor: the 300 cells in one ExecuteCellsCommand on a fresh runtime. The
+  bridge also runs it with Run All batching off (``MARIMO_BRIDGE_BATCH=0``,
+  a marimo run per request), to show what batching is worth.
 
 Prints one table with the targets of issue 13 and merges its rows into
 bench/results.json ("scale").
@@ -50,9 +52,14 @@ EDITS = int(os.environ.get("BENCH_EDITS", "30"))
 SIDES = ("floor", "floor+speedups", "bridge", "ipykernel")
 
 
+UNBATCHED = "bridge, a run per request"
+
+
 def make(name: str, cwd: str) -> Any:
     if name.startswith("floor"):
         return FloorSide(speedups=name == "floor+speedups")
+    if name == UNBATCHED:
+        return Jupyter("marimo", cwd, env={"MARIMO_BRIDGE_BATCH": "0"})
     return Jupyter("marimo" if name == "bridge" else "python3", cwd)
 
 
@@ -98,7 +105,7 @@ def fresh_run_all() -> dict[str, dict[str, float]]:
             finally:
                 side.close()
 
-    sides = {name: name for name in SIDES}
+    sides = {name: name for name in (*SIDES, UNBATCHED)}
     return interleaved(sides, max(3, ROUNDS - 2), {n: one for n in sides})
 
 
@@ -136,6 +143,13 @@ def main() -> int:
             f" {row[s]['median_ms']:>8.1f} ({row[s]['p90_ms']:>5.1f})" for s in SIDES
         )
         print(f"{name:<28}{cells}  {targets[name](row)}")
+    fresh = rows[f"Run All, fresh {FRESH} cells"]
+    off, on = fresh[UNBATCHED], fresh["bridge"]
+    print(
+        f"Run All, fresh {FRESH} cells, {UNBATCHED} (batching off): "
+        f"{off['median_ms']:.1f} ({off['p90_ms']:.1f}); "
+        f"batched, the bridge takes {on['median_ms'] / off['median_ms']:.2f}x"
+    )
     print(f"\nwritten: {save('scale', rows)}")
     left = orphans()
     if left:

@@ -80,9 +80,10 @@ def stats(samples: list[float]) -> dict[str, float]:
 class Jupyter:
     """A kernel through jupyter_client, driven as JupyterLab does."""
 
-    def __init__(self, name: str, cwd: str) -> None:
+    def __init__(self, name: str, cwd: str, env: dict[str, str] | None = None) -> None:
         self.name = name
-        self.km, self.kc = start_new_kernel(kernel_name=name, cwd=cwd)
+        extra = {"env": {**os.environ, **env}} if env else {}
+        self.km, self.kc = start_new_kernel(kernel_name=name, cwd=cwd, **extra)
         warm_completion(self.kc)
         self.pid = self.km.provisioner.process.pid  # type: ignore[union-attr]
         STARTED.append(self.pid)

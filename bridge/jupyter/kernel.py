@@ -109,7 +109,9 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             self._run_all.waiting,
             lambda: self._runtime,
             self._send_command,
-            stop_on_error.supported,
+            # MARIMO_BRIDGE_BATCH=0: a run per request (to compare, or to rule
+            # batching out when something looks wrong).
+            lambda: os.environ.get("MARIMO_BRIDGE_BATCH", "1") != "0" and stop_on_error.supported(),
             self.log,
         )
         self._widget_face = WidgetFace(
