@@ -68,10 +68,10 @@ class BatchPlanner:
         candidates = self._candidates(first)
         if not candidates:
             return []
-        lead = names(first.rewritten.code)
-        # A cell marimo cannot compile is in no graph: it defines and reads nothing.
         if any(_STATE in code for code in registered.values()):
             return []
+        lead = names(first.rewritten.code)
+        # A cell marimo cannot compile is in no graph: it defines and reads nothing.
         others = {i: names(code) or NOTHING for i, code in registered.items() if i != first_cell}
         if lead is None or _conflicts(lead, others):
             return []
@@ -106,8 +106,6 @@ class BatchPlanner:
         for raw in self._waiting():
             if len(found) >= MAX_BATCH:
                 break
-            if not found and self._cells.unclaimed():
-                break  # a new cellId might claim a twin's cell: not new
             request = self._read(raw)
             if (
                 request is None
@@ -122,6 +120,8 @@ class BatchPlanner:
                 or not _ordinary(request)
             ):
                 break
+            if not found and self._cells.unclaimed():
+                break  # a new cellId might claim a twin's cell: not new
             seen.add(request.cell_id)
             found.append(request)
         return found

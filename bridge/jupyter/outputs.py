@@ -202,7 +202,9 @@ class OutputRouter:
         if view.console_display is not None:
             self._apply(view, note)
             self._schedule(cell, request)
-            if context.eager and note.status == "idle":
+            # A widget's dependents: their value goes out as soon as it is
+            # known (what the cell prints after it follows in another update).
+            if context.eager and (note.output is not None or note.status == "idle"):
                 self.flush()
         else:
             self._publish_standard(request, context, note, cell, cell in request.roots)

@@ -5,6 +5,11 @@ transaction applied to it: Jupyter runs and deletions from the kernel, and the
 ``notebook-document-transaction`` messages the runtime emits (code mode).
 Scratchpad requests carry its snapshot, so code mode sees the notebook.
 
+marimo applies a transaction with a pass over every cell, so the kernel's
+own changes (one per request) are kept, at most one per cell, and applied
+as one transaction when the document is read: each cell's code is known at
+once (``code``), and nothing on a request's way is O(cells).
+
 marimo keeps its document and transaction types in the private
 ``marimo._messaging.notebook``; this module is the one place that imports
 them (and ``CellConfig``), so an upgrade that moves them breaks here, loudly,
@@ -57,20 +62,36 @@ class Document:
         # Each cell's code by id: marimo's document finds a cell by a scan,
         # and every request asks (is the code new?). None: rebuild when asked.
         self._codes: dict[str, str] | None = None
+        # The kernel's own changes not yet applied to marimo's document, at
+        # most one per cell: applying a transaction costs marimo a pass over
+        # every cell, so they are applied together when the document itself
+        # is read (the twin's save, a scratchpad's snapshot, a runtime
+        # transaction), not on every request.
+        self._pending: dict[str, Any] = {}
 
     def _code_map(self) -> dict[str, str]:
         if self._codes is None:
+            self._flush()
             self._codes = {str(c.id): c.code for c in self._doc.cells}
         return self._codes
 
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = tuple(self._pending.values()), {}
+        version = self.version  # counted when each change was made
+        self._apply(pending, "host")
+        self.version = version
+
     def __len__(self) -> int:
-        return len(self._doc)
+        return len(self._code_map())
 
     def __contains__(self, cell_id: object) -> bool:
         return cell_id in self._code_map()
 
     @property
     def ids(self) -> list[str]:
+        self._flush()
         return [str(i) for i in self._doc.cell_ids]
 
     def code(self, cell_id: str) -> str | None:
@@ -81,6 +102,7 @@ class Document:
         return MappingProxyType(self._code_map())
 
     def states(self) -> list[CellState]:
+        self._flush()
         return [
             CellState(
                 id=str(c.id),
@@ -95,6 +117,7 @@ class Document:
         """Copies of the cells, for a scratchpad command's ``notebook_cells``."""
         from msgspec.structs import replace
 
+        self._flush()
         return tuple(replace(c, config=replace(c.config)) for c in self._doc.cells)
 
     # -- changes from the kernel ------------------------------------------
@@ -107,25 +130,34 @@ class Document:
         if existing == code:
             return False
         cid = _cell_id(cell_id)
+        earlier = self._pending.get(cell_id)
         change: Any
         if existing is None:
+            if earlier is not None:  # deleted, not yet applied: no re-use in one transaction
+                self._flush()
+            change = CreateCell(cell_id=cid, code=code, name=DEFAULT_NAME, config=_config({}))
+        elif isinstance(earlier, CreateCell):
             change = CreateCell(cell_id=cid, code=code, name=DEFAULT_NAME, config=_config({}))
         else:
             change = SetCode(cell_id=cid, code=code)
-        applied = self._apply((change,), "host")
-        if applied and self._codes is not None:
-            self._codes[cell_id] = code
-        return applied
+        self._pending[cell_id] = change
+        codes[cell_id] = code
+        self.version += 1
+        return True
 
     def delete(self, cell_id: str) -> bool:
-        from marimo._messaging.notebook import DeleteCell
+        from marimo._messaging.notebook import CreateCell, DeleteCell
 
-        if cell_id not in self._code_map():
+        codes = self._code_map()
+        if cell_id not in codes:
             return False
-        applied = self._apply((DeleteCell(cell_id=_cell_id(cell_id)),), "host")
-        if applied and self._codes is not None:
-            self._codes.pop(cell_id, None)
-        return applied
+        if isinstance(self._pending.get(cell_id), CreateCell):
+            del self._pending[cell_id]  # never reached marimo's document
+        else:
+            self._pending[cell_id] = DeleteCell(cell_id=_cell_id(cell_id))
+        del codes[cell_id]
+        self.version += 1
+        return True
 
     # -- changes from the runtime -----------------------------------------
     def apply_runtime(self, transaction: dict[str, Any]) -> list[Change]:
@@ -138,6 +170,7 @@ class Document:
         import msgspec
         from marimo._messaging.notebook import CreateCell, DeleteCell, SetCode, Transaction
 
+        self._flush()  # the runtime's change comes after the kernel's
         try:
             tx = msgspec.convert(transaction, Transaction)
         except msgspec.ValidationError:
