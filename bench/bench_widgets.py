@@ -44,7 +44,7 @@ from jupyter_client.blocking.client import BlockingKernelClient  # noqa: E402
 from jupyter_client.manager import start_new_kernel  # noqa: E402
 from results import save  # noqa: E402
 
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
+ROUNDS = int(os.environ.get("BENCH_WIDGET_ROUNDS", "60"))
 WARMUP = 3
 DRAG_RATE = 60  # events a second
 DRAG_SECONDS = 5.0
