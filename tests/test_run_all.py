@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Notebook, collect, execute, logged_kernel, send_execute
+from helpers import Notebook, Result, collect, execute, logged_kernel, send_execute
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
@@ -88,10 +88,25 @@ def behind_a_slow_cell(kc: BlockingKernelClient) -> str:
     return send_execute(kc, "time.sleep(0.5)", "slow")
 
 
-def test_run_all_of_new_cells_is_one_run_with_each_cell_shown_in_its_place(logged) -> None:
-    _, kc, log = logged
+def run_all_behind_a_slow_cell(
+    kc: BlockingKernelClient, cells: list[tuple[str, str]]
+) -> tuple[Notebook, list[Result]]:
+    """JupyterLab's Run All, sent while a cell runs: the first of its
+    requests is planned with all the others waiting."""
     slow = behind_a_slow_cell(kc)
     nb = Notebook()
+    for cell_id, _ in cells:
+        nb.cells[cell_id] = []
+    sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
+    assert collect(kc, slow).status == "ok"
+    results = [collect(kc, msg_id) for msg_id in sent]
+    for (cell_id, _), result in zip(cells, results, strict=True):
+        nb.apply(cell_id, result)
+    return nb, results
+
+
+def test_run_all_of_new_cells_is_one_run_with_each_cell_shown_in_its_place(logged) -> None:
+    _, kc, log = logged
     cells = [
         ("n0", "base = 10"),
         ("n1", "print('one is printed')\none = base + 1"),
@@ -100,13 +115,7 @@ def test_run_all_of_new_cells_is_one_run_with_each_cell_shown_in_its_place(logge
         ("n4", "four = three + one"),
         ("n5", "four"),
     ]
-    for cell_id, _ in cells:
-        nb.cells[cell_id] = []
-    sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
-    assert collect(kc, slow).status == "ok"
-    results = [collect(kc, msg_id) for msg_id in sent]
-    for (cell_id, _), result in zip(cells, results, strict=True):
-        nb.apply(cell_id, result)
+    nb, results = run_all_behind_a_slow_cell(kc, cells)
     assert [r.status for r in results] == ["ok"] * len(cells)
     counts = [r.content["execution_count"] for r in results]
     assert counts == list(range(counts[0], counts[0] + len(cells)))
@@ -144,8 +153,6 @@ def test_a_failure_in_a_batch_aborts_the_rest_and_leaves_nothing_of_them(
 ) -> None:
     _, kc, log = logged
     ran, not_ran = tmp_path / "ran", tmp_path / "not-ran"
-    slow = behind_a_slow_cell(kc)
-    nb = Notebook()
     cells = [
         ("f0", "f0 = 1"),
         ("f1", f"open({str(ran)!r}, 'w').close()\nf1 = 2"),
@@ -153,13 +160,7 @@ def test_a_failure_in_a_batch_aborts_the_rest_and_leaves_nothing_of_them(
         ("f3", f"open({str(not_ran)!r}, 'w').close()\nf3 = 4"),
         ("f4", "f4 = 5"),
     ]
-    for cell_id, _ in cells:
-        nb.cells[cell_id] = []
-    sent = [send_execute(kc, code, cell_id) for cell_id, code in cells]
-    assert collect(kc, slow).status == "ok"
-    results = [collect(kc, msg_id) for msg_id in sent]
-    for (cell_id, _), result in zip(cells, results, strict=True):
-        nb.apply(cell_id, result)
+    nb, results = run_all_behind_a_slow_cell(kc, cells)
     assert "Run All: 4 waiting requests" in log.read_text()
     assert [r.status for r in results] == ["ok", "ok", "error", "aborted", "aborted"]
     assert results[2].content["ename"] == "ZeroDivisionError"
