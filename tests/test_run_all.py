@@ -45,7 +45,10 @@ def test_run_all_on_a_fresh_and_a_warm_kernel_runs_each_cell_once(kc) -> None:
     # Warm: every cell registered; the first re-runs the chain, the others
     # show that run in their own place without running again.
     reset(kc)
-    results = nb.run_all(kc, chain(first=10))
+    # Sent while a cell runs, so that every request waits while the first
+    # one's run runs the chain (sent at an idle kernel, the first could be
+    # done before the last arrives, and that one would run its cell again).
+    nb, results = run_all_behind_a_slow_cell(kc, chain(first=10))
     assert [r.status for r in results] == ["ok"] * N
     assert sorted(runs(kc)) == sorted(f"c{i}" for i in range(N)), "each cell once"
     for i in range(1, N):
@@ -255,3 +258,50 @@ def test_a_notebook_with_mo_state_is_not_batched(logged, tmp_path: Path) -> None
     assert [r.status for r in results] == ["ok"] * 4
     assert nb.shown("s1").strip() == "5", "s2's run re-ran s1, shown in s1's place"
     assert "Run All:" not in log.read_text()
+
+
+def test_a_cell_marimo_skips_stops_the_batch_as_its_failure_would(logged, tmp_path: Path) -> None:
+    """A cell reading a name of a cell that raised is never run (marimo
+    cancels it before it starts): its request fails, and the cells after it
+    must not run either."""
+    _, kc, log = logged
+    not_ran = tmp_path / "not-ran"
+    assert execute(kc, "e = 1 / 0", cell_id="e").status == "error"
+    _, results = run_all_behind_a_slow_cell(kc, [
+        ("k0", "k0 = 1"),
+        ("k1", "k1 = e + 1"),
+        ("k2", f"open({str(not_ran)!r}, 'w').close()\nk2 = 2"),
+    ])
+    assert "Run All: 2 waiting requests" in log.read_text()
+    assert [r.status for r in results] == ["ok", "error", "aborted"]
+    assert not not_ran.exists()
+    assert execute(kc, "k2 = 20", cell_id="k2b").status == "ok"
+
+
+def test_a_runtime_lost_in_a_batch_leaves_no_request_waiting(logged, tmp_path: Path) -> None:
+    _, kc, _ = logged
+    not_ran = tmp_path / "not-ran"
+    _, results = run_all_behind_a_slow_cell(kc, [
+        ("x0", "x0 = 1"),
+        # After a moment: the runtime has sent what it had (a runtime that
+        # dies at once can take the first cell's last messages with it).
+        ("x1", "import os\ntime.sleep(0.2)\nos._exit(3)"),
+        ("x2", f"open({str(not_ran)!r}, 'w').close()\nx2 = 2"),
+    ])
+    assert [r.status for r in results] == ["ok", "error", "aborted"]
+    assert results[1].content["ename"] == "RuntimeDied"
+    assert not not_ran.exists()
+    assert execute(kc, "x2 = 3\nx2", cell_id="x3").status == "ok"
+
+
+def test_a_waiting_request_the_kernel_cannot_read_ahead_ends_the_batch(logged) -> None:
+    """A magic whose arguments do not parse: the requests before it still
+    run (in one run), and it gets its own error as without a batch."""
+    _, kc, _ = logged
+    _, results = run_all_behind_a_slow_cell(kc, [
+        ("b0", "b0 = 1"),
+        ("b1", "b1 = b0 + 1"),
+        ("b2", '%%writefile "unclosed.txt\nhello'),
+        ("b3", "b3 = 3"),
+    ])
+    assert [r.status for r in results] == ["ok", "ok", "error", "aborted"]

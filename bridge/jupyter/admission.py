@@ -53,7 +53,10 @@ def admitted(session: Any, parent: dict[str, Any]) -> Admitted | None:
     cell_id = cell_meta.get("cellId")
     if refused(code, cell_meta, cell_id) is not None:
         return None
-    rewritten = rewrite(code)
+    try:
+        rewritten = rewrite(code)
+    except Exception:
+        return None  # do_execute rewrites it again, and answers what is wrong
     if rewritten.error is not None or rewritten.only_pinfo or rewritten.ask_exit:
         return None
     return Admitted(

@@ -73,14 +73,14 @@ class BatchPlanner:
         lead = names(first.rewritten.code)
         # A cell marimo cannot compile is in no graph: it defines and reads nothing.
         others = {i: names(code) or NOTHING for i, code in registered.items() if i != first_cell}
-        if lead is None or _conflicts(lead, others):
+        if lead is None or lead.deletes or _conflicts(lead, others):
             return []
         defs = set(lead.defs).union(*(n.defs for n in others.values()))
         refs = set(lead.refs).union(*(n.refs for n in others.values()))
         members: list[Member] = []
         for request in candidates:
             found = names(request.rewritten.code)
-            if found is None or found.defs & defs or found.defs & refs:
+            if found is None or found.deletes or found.defs & defs or found.defs & refs:
                 break
             defs |= found.defs
             refs |= found.refs
@@ -141,9 +141,9 @@ class BatchPlanner:
                 "metadata": msg["metadata"],
                 "content": session.unpack(body),
             }
+            return admitted(session, parent)
         except Exception:
             return None
-        return admitted(session, parent)
 
 
 def _ordinary(request: Admitted) -> bool:

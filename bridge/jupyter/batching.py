@@ -69,6 +69,8 @@ class RunAllBatcher:
         runtime: Callable[[], Any],
         send_command: SendCommand,
         supported: Callable[[], bool],
+        lazy: Callable[[], bool],
+        tell: Callable[[str], None],
         log: Any,
     ) -> None:
         self._planner = BatchPlanner(session, cells, waiting, self._taken)
@@ -81,6 +83,11 @@ class RunAllBatcher:
         # Asked at the first batch, not at start: it imports marimo.
         self._supported = supported
         self._enabled: bool | None = None
+        # Lazy mode (or not known yet): marimo works out which stale
+        # ancestors to run once per run, so a member would not run the
+        # ancestors its own run would have.
+        self._lazy = lazy
+        self._tell = tell
         self._log = log
         # Requests whose cells a batch runs, by msg_id, until their turn.
         self._members: dict[str, tuple[BatchRun, MemberCell]] = {}
@@ -108,7 +115,12 @@ class RunAllBatcher:
             self._send_command(runtime, request, command)
             return
         batch = BatchRun(
-            request, [(m.msg_id, m.marimo_id) for m in members], self._router.keep, self._drop
+            request,
+            [(m.msg_id, m.marimo_id, m.code) for m in members],
+            self._router.keep,
+            self._drop,
+            self._rerun,
+            self._tell,
         )
         for state in batch.members.values():
             self._members[state.msg_id] = (batch, state)
@@ -127,7 +139,7 @@ class RunAllBatcher:
             self._enabled = self._supported()
             if not self._enabled:
                 self._log.warning("Run All batching is off: this marimo lacks the hooks it needs")
-        if not self._enabled:
+        if not self._enabled or self._lazy():
             return []
         return self._planner.join(first, cell, registered, count)
 
@@ -152,10 +164,29 @@ class RunAllBatcher:
             return "interrupted", member.cell
         if member.unrun or cell != member.cell or request.pending:
             return "run", member.cell
-        if not batch.attach(member.cell, request):
-            view = self._router.view(member.cell)
-            request.settle(member.cell, view.errors if view is not None else None)
+        view = self._router.view(member.cell)
+        errors = view.errors if view is not None else None
+        if batch.attach(member.cell, request):
+            # What the cell did before its turn is in its view (an error that
+            # came before its idle included).
+            request.adopt(member.cell, errors, started=member.started)
+        else:
+            request.settle(member.cell, errors)
         return "shown", member.cell
+
+    def _rerun(self, member: MemberCell) -> None:
+        """A member the batch stopped before its cell, its turn come: its
+        request runs the cell now, as it would have without a batch."""
+        from marimo._internal.commands import ExecuteCellsCommand
+        from marimo._internal.ids import CellId_t
+
+        runtime = self._runtime()
+        assert member.request is not None
+        if runtime is None or not runtime.alive:
+            member.request.lost = "the marimo runtime is not running"
+            return
+        command = ExecuteCellsCommand(cell_ids=[CellId_t(member.cell)], codes=[member.code])
+        self._send_command(runtime, member.request, command)
 
     def _drop(self, members: list[MemberCell]) -> None:
         """Batch cells that will not run: deleted from the runtime and the

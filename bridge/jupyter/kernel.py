@@ -112,6 +112,8 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             # MARIMO_BRIDGE_BATCH=0: a run per request (to compare, or to rule
             # batching out when something looks wrong).
             lambda: os.environ.get("MARIMO_BRIDGE_BATCH", "1") != "0" and stop_on_error.supported(),
+            lambda: self._mode != "autorun",
+            self._tell_loss,
             self.log,
         )
         self._widget_face = WidgetFace(
@@ -178,7 +180,14 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             if problem is not None:
                 self._stop_queue = True  # the request's own failure, as a failed cell
                 return self._error_reply(problem.ename, problem.evalue, silent, parent)
-            rewritten = rewrite(code)
+            try:
+                rewritten = rewrite(code)
+            except Exception as exc:
+                # A magic whose arguments do not parse (an unclosed quote):
+                # the cell's own error, which stops the queue like any.
+                self._stop_queue = True
+                why = f"{type(exc).__name__}: {exc}"
+                return self._error_reply("UsageError", why, silent, parent)
             if rewritten.error is not None:
                 # IPython's word for a magic it cannot run; nothing is recorded.
                 self._stop_queue = True
@@ -317,6 +326,8 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 # Its cell ran, or runs, in an earlier request's run (batching.py).
                 document.set_code(turn[1], rewritten.twin)
                 replay = turn[1]
+            elif cell is not None and cell.marimo_id not in document:
+                self._cells.forget(cell.marimo_id)  # claimed above, never to run
         elif (view := self._ran_ahead(msg_id, cell, rewritten.twin, request)) is not None:
             assert cell is not None
             request.settle(cell.marimo_id, view.errors)
@@ -379,6 +390,10 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         ):
             return None
         return view
+
+    def _tell_loss(self, reason: str) -> None:
+        """A runtime lost while no request could hear it: told by the next."""
+        self._loss_notice = reason
 
     def _warn(self, notices: list[str], parent: dict[str, Any]) -> None:
         for notice in notices:

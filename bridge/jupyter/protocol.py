@@ -107,8 +107,11 @@ class ProtocolMixin:
         await super().execute_request(stream, ident, parent)  # type: ignore[misc]
 
     async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
-        # Requests that arrive while one runs are waiting: Run All's shape.
-        if subshell_id is None and self._main_asyncio_lock.locked() and self.session:
+        # Every execute_request waits until ipykernel takes it up (set_parent
+        # says so): Run All's shape. Not only while the lock is held: between
+        # a release and the next holder's wake-up it is free, and a request
+        # arriving then still waits behind that one.
+        if subshell_id is None and self.session:
             head = header(self.session, msg)
             if head.get("msg_type") == "execute_request":
                 self._run_all.arrived(str(head.get("msg_id")), msg)

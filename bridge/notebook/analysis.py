@@ -17,6 +17,9 @@ from functools import lru_cache
 class Names:
     defs: frozenset[str]
     refs: frozenset[str]
+    # ``del name`` of a global: marimo makes the cell run after every cell
+    # that reads the name, an order the names alone do not show.
+    deletes: bool = False
 
 
 NOTHING = Names(frozenset(), frozenset())
@@ -33,4 +36,4 @@ def names(code: str) -> Names | None:
         cell = compile_cell(code, cell_id="analysis")  # type: ignore[arg-type]
     except Exception:
         return None
-    return Names(frozenset(cell.defs), frozenset(cell.refs))
+    return Names(frozenset(cell.defs), frozenset(cell.refs), bool(cell.deleted_refs))

@@ -34,6 +34,7 @@ from bridge.translate.errors import is_stop
 class MemberCell:
     msg_id: str
     cell: str
+    code: str
     request: RequestRun | None = None  # once its turn has come
     run: Run | None = None  # the request's share of the batch run
     started: bool = False
@@ -48,18 +49,29 @@ class BatchRun:
     def __init__(
         self,
         leader: RequestRun,
-        members: list[tuple[str, str]],  # (msg_id, cell), in order
+        members: list[tuple[str, str, str]],  # (msg_id, cell, code), in order
         keep: Callable[[CellOp], None],
         on_unrun: Callable[[list[MemberCell]], None],
+        rerun: Callable[[MemberCell], None],
+        tell: Callable[[str], None],
     ) -> None:
         self.leader = leader
         self._keep = keep  # into the cell's view, shown when its request comes
         self._leader_run = leader.new_run()
         self._leader_open = True
-        self.members = {cell: MemberCell(msg_id, cell) for msg_id, cell in members}
-        self._order = [cell for _, cell in members]
-        self._on_unrun = on_unrun
+        self.members = {
+            cell: MemberCell(msg_id, cell, code) for msg_id, cell, code in members
+        }
+        self._order = [cell for _, cell, _ in members]
+        self._on_unrun = on_unrun  # members whose turn has not come: deleted again
+        self._rerun = rerun  # a member whose turn came: its request runs it itself
+        self._tell = tell  # a lost runtime no request heard of
         self._running: str | None = None
+        # The first's share: its cells queued or running, and whether its own
+        # cell has finished (a runtime lost after that is not its loss).
+        self._share_waiting: set[str] = set()
+        self._share_done = False
+        self._interrupted_batch = False
         self._completed = False
 
     # -- a member's turn -----------------------------------------------------
@@ -90,27 +102,47 @@ class BatchRun:
         self._completed = True
         self._stop_members(interrupted=False)
         for member in self.members.values():
-            if member.request is not None and member.run is not None and not member.finished:
-                member.finished = True
-                member.request.on_completed(member.run)
+            if member.request is None or member.run is None or member.finished:
+                continue
+            member.finished = True
+            if not member.started:
+                # Its turn came, but the batch stopped before its cell (marimo
+                # cancelled it): as without a batch, its request runs it now,
+                # unless an interrupt stopped the batch.
+                if self._interrupted_batch:
+                    member.request.interrupted = True
+                else:
+                    self._rerun(member)
+            member.request.on_completed(member.run)
         self._release_leader()
 
     def on_lost(self, run: Run, reason: str) -> None:
         self._completed = True
+        told = False
         gone = []
         for member in self.members.values():
-            if member.request is not None and member.run is not None and not member.finished:
-                member.finished = True
-                member.request.on_lost(member.run, reason)
-            elif not member.finished and not member.unrun:
-                # Its request runs it anew (the next runtime has not got it).
+            if member.request is not None and member.run is not None:
+                if not member.finished:
+                    member.finished = True
+                    told = True
+                    member.request.on_lost(member.run, reason)
+            elif not member.unrun:
+                # Ran or not, it is gone with the runtime, which the next one
+                # does not know: its request runs it anew.
                 member.unrun = True
                 gone.append(member)
         if gone:
             self._on_unrun(gone)
-        if self._leader_open:
+        if self._leader_open and self._share_done and not self._share_waiting:
+            # Its share had run when the runtime went (the first member's
+            # start was lost with it): the loss belongs to what came after.
+            self._release_leader()
+        elif self._leader_open:
             self._leader_open = False
+            told = True
             self.leader.on_lost(self._leader_run, reason)
+        if not told:
+            self._tell(reason)
 
     # -- routing ---------------------------------------------------------------
     def _cell_op(self, note: CellOp) -> None:
@@ -119,6 +151,12 @@ class BatchRun:
             self._running = cell
         member = self.members.get(cell)
         if member is None:
+            # A cell's output comes once it has run (its idle just after).
+            if note.output is not None or note.status == "idle":
+                self._share_waiting.discard(cell)
+                self._share_done |= cell in self.leader.roots
+            elif note.status in ("queued", "running"):
+                self._share_waiting.add(cell)
             if self._leader_open:
                 self.leader.on_notification(self._leader_run, note)
             else:
@@ -148,12 +186,14 @@ class BatchRun:
         return any(not is_stop(error) for error in output.errors())
 
     def _interrupted(self, note: Interrupted) -> None:
+        self._interrupted_batch = True
         running = self.members.get(self._running or "")
-        owner: RequestRun | None
+        owner: RequestRun | None = None
         if running is not None:
-            owner = running.request
-        else:
-            owner = self.leader if self._leader_open else None
+            if running.request is not None and not running.finished:
+                owner = running.request
+        elif self._leader_open:
+            owner = self.leader
         if owner is not None:
             owner.on_notification(self._run_of(owner), note)
         self._stop_members(interrupted=True)
@@ -164,8 +204,8 @@ class BatchRun:
         stopped = []
         for cell in self._order[start:]:
             member = self.members[cell]
-            if member.started or member.unrun:
-                continue
+            if member.started or member.unrun or member.request is not None:
+                continue  # a member whose turn came is settled at completion
             member.unrun = True
             member.interrupted = interrupted
             stopped.append(member)

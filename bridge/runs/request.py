@@ -48,6 +48,16 @@ class RequestRun:
         if not self.done.done():
             self.done.set_result(None)
 
+    def adopt(self, cell: str, errors: list[dict[str, Any]] | None, started: bool) -> None:
+        """Take over a cell whose run an earlier request's run started (Run
+        All batching): what it did so far counts as this request's."""
+        if started:
+            self._in_run.add(cell)
+            if cell not in self.ran:
+                self.ran.append(cell)
+        if errors:
+            self.errors[cell] = errors
+
     @property
     def pending(self) -> int:
         """Commands sent for this request that have not completed."""

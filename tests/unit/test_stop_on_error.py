@@ -37,6 +37,13 @@ def test_the_runtime_hooks_are_where_the_bridge_expects() -> None:
     ]
     dispatch = inspect.getsource(Runner._dispatch_runnable)
     assert "if self.cancelled(cell_id):" in dispatch.split("for batch in")[1]
+    # Every cancellation goes through CancelledCells.add: a failing cell's
+    # (the scheduler's cancel) and a cell blocked by an ancestor that raised
+    # (the runner's prescan).
+    from marimo._runtime.runner.scheduler import SequentialScheduler
+
+    assert "self._cancelled.add(cell_id, descendants)" in inspect.getsource(SequentialScheduler.cancel)
+    assert "self.cancelled_cells.add(blocked_ancestor_id, pending)" in dispatch
 
 
 def test_a_failure_is_what_the_bridge_calls_one() -> None:
@@ -54,3 +61,6 @@ def test_marimo_analysis_of_a_cell() -> None:
     assert found.refs == {"y", "z"}
     assert names("x = (") is None
     assert names("from os import *") is None
+    assert not found.deletes
+    deleting = names("del shared")
+    assert deleting is not None and deleting.deletes
