@@ -47,11 +47,8 @@ def admitted(session: Any, parent: dict[str, Any]) -> Admitted | None:
     if unreadable(content, cell_meta) is not None:
         return None
     assert isinstance(content, dict) and isinstance(cell_meta, dict)
-    # As ipykernel's execute_request reads them.
     code = content["code"]
-    silent = content.get("silent", False)
-    cell_id = cell_meta.get("cellId")
-    if refused(code, cell_meta, cell_id) is not None:
+    if refused(code, cell_meta, cell_meta.get("cellId")) is not None:
         return None
     try:
         rewritten = rewrite(code)
@@ -59,14 +56,22 @@ def admitted(session: Any, parent: dict[str, Any]) -> Admitted | None:
         return None  # do_execute rewrites it again, and answers what is wrong
     if rewritten.error is not None or rewritten.only_pinfo or rewritten.ask_exit:
         return None
+    return read(parent, rewritten)
+
+
+def read(parent: dict[str, Any], rewritten: Rewritten) -> Admitted:
+    """A readable execute_request (``unreadable`` passed), as ipykernel's
+    execute_request reads its flags."""
+    content, cell_meta = parent["content"], parent["metadata"]
+    silent = content.get("silent", False)
     return Admitted(
-        msg_id=str(header.get("msg_id")),
-        code=code,
+        msg_id=str(parent["header"].get("msg_id")),
+        code=content["code"],
         silent=silent,
         store_history=content.get("store_history", not silent),
-        allow_stdin=content.get("allow_stdin", True),
+        allow_stdin=content.get("allow_stdin", False),
         stop_on_error=content.get("stop_on_error", True),
         cell_meta=cell_meta,
-        cell_id=cell_id,
+        cell_id=cell_meta.get("cellId"),
         rewritten=rewritten,
     )

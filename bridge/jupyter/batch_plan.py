@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.jupyter.admission import Admitted, admitted
 from bridge.jupyter.outputs import RUN_STALE, SCRATCH_MAGIC
+from bridge.jupyter.run_all import read_ahead
 from bridge.notebook.analysis import NOTHING, Names, names
 from bridge.notebook.cells import CellRegistry
 
@@ -127,23 +128,9 @@ class BatchPlanner:
         return found
 
     def _read(self, raw: Any) -> Admitted | None:
-        """A waiting request, read without consuming it: the signature's
-        digest is recorded only when ipykernel reads the content itself, so
-        its own reading later is not taken for a replay."""
-        session = self._session
-        try:
-            _, frames = session.feed_identities(raw, copy=False)
-            msg = session.deserialize(frames, content=False, copy=False)
-            content = msg["content"]
-            body = content.bytes if hasattr(content, "bytes") else content
-            parent = {
-                "header": msg["header"],
-                "metadata": msg["metadata"],
-                "content": session.unpack(body),
-            }
-            return admitted(session, parent)
-        except Exception:
-            return None
+        """A waiting request, read without consuming it."""
+        parent = read_ahead(self._session, raw)
+        return admitted(self._session, parent) if parent is not None else None
 
 
 def _ordinary(request: Admitted) -> bool:

@@ -40,7 +40,6 @@ not run replies KeyboardInterrupt, which aborts the rest.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
@@ -48,12 +47,11 @@ from bridge.jupyter.admission import Admitted
 from bridge.jupyter.batch_plan import BatchPlanner, Member
 from bridge.jupyter.outputs import OutputRouter
 from bridge.notebook.cells import CellRegistry
-from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.batch import BatchRun, MemberCell
-from bridge.runs.correlator import Correlator, Run
+from bridge.runs.correlator import Sink
 from bridge.runs.request import RequestRun
 
-SendCommand = Callable[[Any, RequestRun, Any], None]
+SendCommand = Callable[[Any, Sink, Any], None]
 Turn = Literal["shown", "interrupted", "run"]
 
 
@@ -63,23 +61,21 @@ class RunAllBatcher:
         session: Any,
         cells: CellRegistry,
         router: OutputRouter,
-        last_outputs: LastOutputs,
-        correlator: Correlator,
+        *,
         waiting: Callable[[], Iterable[Any]],
         runtime: Callable[[], Any],
         send_command: SendCommand,
+        delete: Callable[[str], None],
         supported: Callable[[], bool],
         lazy: Callable[[], bool],
         tell: Callable[[str], None],
         log: Any,
     ) -> None:
         self._planner = BatchPlanner(session, cells, waiting, self._taken)
-        self._cells = cells
         self._router = router
-        self._last_outputs = last_outputs
-        self._correlator = correlator
         self._runtime = runtime
         self._send_command = send_command
+        self._delete = delete
         # Asked at the first batch, not at start: it imports marimo.
         self._supported = supported
         self._enabled: bool | None = None
@@ -124,12 +120,7 @@ class RunAllBatcher:
         )
         for state in batch.members.values():
             self._members[state.msg_id] = (batch, state)
-        run = Run(batch)
-        self._correlator.expect(run)
-        try:
-            runtime.send(command)
-        except Exception as exc:
-            batch.on_lost(run, f"could not reach the marimo runtime: {exc}")
+        self._send_command(runtime, batch, command)
         self._log.info("Run All: %d waiting requests run in this request's run", len(members))
 
     def _members_for(
@@ -147,9 +138,7 @@ class RunAllBatcher:
         found = self._members.get(msg_id)
         return found is not None and not found[1].unrun
 
-    def turn(
-        self, msg_id: str, cell: str | None, request: RequestRun
-    ) -> tuple[Turn, str] | None:
+    def turn(self, msg_id: str, cell: str | None, request: RequestRun) -> Turn | None:
         """A batch member's turn: its request shows its cell's run (done or
         still going), or replies KeyboardInterrupt when an interrupt stopped
         the batch before its cell, or runs the cell as usual (deleted again
@@ -161,9 +150,9 @@ class RunAllBatcher:
         if member.unrun and member.interrupted:
             request.interrupted = True
             request.settle(member.cell, None)
-            return "interrupted", member.cell
+            return "interrupted"
         if member.unrun or cell != member.cell or request.pending:
-            return "run", member.cell
+            return "run"
         view = self._router.view(member.cell)
         errors = view.errors if view is not None else None
         if batch.attach(member.cell, request):
@@ -172,7 +161,7 @@ class RunAllBatcher:
             request.adopt(member.cell, errors, started=member.started)
         else:
             request.settle(member.cell, errors)
-        return "shown", member.cell
+        return "shown"
 
     def _rerun(self, member: MemberCell) -> None:
         """A member the batch stopped before its cell, its turn come: its
@@ -191,20 +180,5 @@ class RunAllBatcher:
     def _drop(self, members: list[MemberCell]) -> None:
         """Batch cells that will not run: deleted from the runtime and the
         kernel at once, as if never sent (before any later command)."""
-        from marimo._internal.commands import DeleteCellCommand
-        from marimo._internal.ids import CellId_t
-
-        runtime = self._runtime()
-        cleanup = RequestRun("", set(), self._router.publish, asyncio.get_event_loop())
         for member in reversed(members):
-            self._forget(member.cell)
-            if runtime is not None and runtime.alive:
-                command = DeleteCellCommand(cell_id=CellId_t(member.cell))
-                self._send_command(runtime, cleanup, command)
-
-    def _forget(self, marimo_id: str) -> None:
-        cell = self._cells.get(marimo_id)
-        if cell is not None and cell.jupyter_id is not None:
-            self._cells.forget_jupyter(cell.jupyter_id)
-        self._router.forget(marimo_id)
-        self._last_outputs.forget(marimo_id)
+            self._delete(member.cell)

@@ -95,34 +95,20 @@ class IntrospectionMixin(_Base):
         if uncounted and self.execution_count == before + 1:
             self.execution_count = before
 
-    async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
-        if subshell_id is None and self._main_asyncio_lock.locked():
-            if self._msg_type(msg) in CONCURRENT_REQUESTS:
-                # As ipykernel's comm path: no busy/idle (the running request
-                # owns the kernel's status), and the running request's parent
-                # is restored afterwards.
-                parent = self.get_parent("shell")
-                ident = self._get_shell_context_var(self._shell_parent_ident)
-                try:
-                    await asyncio.create_task(
-                        self.dispatch_shell(msg, subshell_id=None, concurrent=True),
-                        context=copy_context(),
-                    )
-                finally:
-                    self.set_parent(ident, parent, channel="shell")
-                return
-        await super().shell_main(subshell_id, msg)
-
-    def _msg_type(self, msg: Any) -> str | None:
-        if self.session is None:
-            return None
+    async def answer_concurrently(self, msg: Any) -> None:
+        """A read-only request (CONCURRENT_REQUESTS) while an execute_request
+        holds the shell: as ipykernel's comm path, no busy/idle (the running
+        request owns the kernel's status), and the running request's parent
+        is restored afterwards."""
+        parent = self.get_parent("shell")
+        ident = self._get_shell_context_var(self._shell_parent_ident)
         try:
-            _, frames = self.session.feed_identities(msg, copy=False)
-            header = self.session.deserialize(frames, content=False, copy=False)["header"]
-        except Exception:
-            return None
-        msg_type = header.get("msg_type")
-        return msg_type if isinstance(msg_type, str) else None
+            await asyncio.create_task(
+                self.dispatch_shell(msg, subshell_id=None, concurrent=True),
+                context=copy_context(),
+            )
+        finally:
+            self.set_parent(ident, parent, channel="shell")
 
     # -- the runtime's completion ----------------------------------------
     async def _ask_completion(self, document: str) -> CompletionResult | None:

@@ -20,11 +20,11 @@ from tornado import ioloop
 
 from bridge import __version__
 from bridge.ipython.rewrite import rewrite
-from bridge.jupyter.admission import Admitted
+from bridge.jupyter.admission import Admitted, read
 from bridge.jupyter.batching import RunAllBatcher
 from bridge.jupyter.early_start import EarlyStartMixin, Planned
 from bridge.jupyter.interaction import InteractionRuns
-from bridge.jupyter.introspection import IntrospectionMixin
+from bridge.jupyter.introspection import CONCURRENT_REQUESTS, IntrospectionMixin
 from bridge.jupyter.ipython_face import IPythonFace
 from bridge.jupyter.outputs import (
     RUN_STALE,
@@ -35,14 +35,14 @@ from bridge.jupyter.outputs import (
 )
 from bridge.jupyter.protocol import ProtocolMixin
 from bridge.jupyter.reply import error_content, rerun_summary
-from bridge.jupyter.run_all import RunAllTracker
+from bridge.jupyter.run_all import RunAllTracker, header
 from bridge.jupyter.runtime_host import RuntimeHostMixin
 from bridge.jupyter.stdin import InputBroker
 from bridge.jupyter.validate import refused
 from bridge.jupyter.widget_face import WidgetFace
 from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
-from bridge.runs.correlator import Correlator
+from bridge.runs.correlator import Correlator, Sink
 from bridge.runs.request import RequestRun
 from bridge.runtime import stop_on_error
 from bridge.runtime.client import RuntimeClient, create_notebook
@@ -104,17 +104,18 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             self.session,
             self._cells,
             self._router,
-            self._last_outputs,
-            self._correlator,
-            self._run_all.waiting,
-            lambda: self._runtime,
-            self._send_command,
+            waiting=self._run_all.waiting,
+            runtime=lambda: self._runtime,
+            send_command=self._send_command,
+            delete=self._drop_batched,
             # MARIMO_BRIDGE_BATCH=0: a run per request (to compare, or to rule
             # batching out when something looks wrong).
-            lambda: os.environ.get("MARIMO_BRIDGE_BATCH", "1") != "0" and stop_on_error.supported(),
-            lambda: self._mode != "autorun",
-            self._tell_loss,
-            self.log,
+            supported=lambda: (
+                os.environ.get("MARIMO_BRIDGE_BATCH", "1") != "0" and stop_on_error.supported()
+            ),
+            lazy=lambda: self._mode != "autorun",
+            tell=self._tell_loss,
+            log=self.log,
         )
         self._widget_face = WidgetFace(
             self,
@@ -174,7 +175,6 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         msg_id = parent["header"]["msg_id"]
         planned = self._take_started(msg_id)
         if planned is None:
-            self._run_all.started(msg_id)
             # Before anything is recorded or sent: a refused request changes nothing.
             problem = refused(code, cell_meta, cell_id)
             if problem is not None:
@@ -209,19 +209,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                     silent,
                     parent,
                 )
-            content = parent.get("content") or {}
-            request = Admitted(
-                msg_id=msg_id,
-                code=code,
-                silent=silent,
-                store_history=store_history,
-                allow_stdin=allow_stdin,
-                stop_on_error=content.get("stop_on_error", True) is True,
-                cell_meta=cell_meta or {},
-                cell_id=cell_id,
-                rewritten=rewritten,
-            )
-            planned = self._plan(runtime, parent, request, self.execution_count)
+            planned = self._plan(runtime, parent, read(parent, rewritten), self.execution_count)
         return await self._carry_out(planned, allow_stdin)
 
     def _plan(
@@ -237,18 +225,15 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         busy and execute_input (early_start.py).
         """
         from marimo._internal.commands import (
-            DeleteCellCommand,
             ExecuteScratchpadCommand,
             ExecuteStaleCellsCommand,
         )
-        from marimo._internal.ids import CellId_t
 
         msg_id = parent["header"]["msg_id"]
         code, rewritten, silent = admitted.code, admitted.rewritten, admitted.silent
         store_history, cell_meta, cell_id = (
             admitted.store_history, admitted.cell_meta, admitted.cell_id
         )
-        self._run_all.started(msg_id)
         # What the user typed (``code``) stays in history and the .ipynb; the
         # runtime runs ``rewritten.code``, its IPython syntax as Python, and
         # the twin keeps ``rewritten.twin``.
@@ -275,13 +260,12 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             roots.add(cell.marimo_id)
         loop = asyncio.get_running_loop()
         request = RequestRun(msg_id, roots, self._router.publish, loop)
-        content = parent.get("content") or {}
         context = RequestContext(
             parent=parent,
             silent=silent,
             execution_count=execution_count,
             anchored=jupyter_id is not None,
-            shows_updates=jupyter_id is not None or content.get("allow_stdin") is not True,
+            shows_updates=jupyter_id is not None or not admitted.allow_stdin,
         )
         if opened:
             self._send_command(runtime, request, create_notebook(opened))
@@ -290,15 +274,9 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         for gone in deleted if isinstance(deleted, list) else ():
             if not isinstance(gone, str) or gone == jupyter_id:
                 continue
-            forgotten = self._cells.forget_jupyter(gone)
+            forgotten = self._cells.by_jupyter(gone)
             if forgotten is not None:
-                self._router.forget(forgotten.marimo_id)
-                self._run_all.forget(forgotten.marimo_id)
-                self._last_outputs.forget(forgotten.marimo_id)
-                document.delete(forgotten.marimo_id)
-                self._send_command(
-                    runtime, request, DeleteCellCommand(cell_id=CellId_t(forgotten.marimo_id))
-                )
+                self._delete_cell(runtime, request, forgotten.marimo_id)
 
         if rewritten.auto_reload is not None:
             self._ipython.set_auto_reload(runtime, rewritten.auto_reload)
@@ -321,14 +299,15 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             self._send_command(runtime, request, command, run_id=msg_id)
         elif (
             turn := self._batcher.turn(msg_id, cell.marimo_id if cell else None, request)
-        ) is not None and turn[0] != "run":
-            if turn[0] == "shown":
+        ) not in (None, "run"):
+            assert cell is not None
+            if turn == "shown":
                 # Its cell ran, or runs, in an earlier request's run (batching.py).
-                document.set_code(turn[1], rewritten.twin)
-                replay = turn[1]
-            elif cell is not None and cell.marimo_id not in document:
+                document.set_code(cell.marimo_id, rewritten.twin)
+                replay = cell.marimo_id
+            elif cell.marimo_id not in document:
                 self._cells.forget(cell.marimo_id)  # claimed above, never to run
-        elif (view := self._ran_ahead(msg_id, cell, rewritten.twin, request)) is not None:
+        elif (view := self._ran_for(msg_id, cell, rewritten.twin, request)) is not None:
             assert cell is not None
             request.settle(cell.marimo_id, view.errors)
             replay = cell.marimo_id
@@ -375,7 +354,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             reply["payload"] = await self._ipython.help_pages(planned.pinfo)
         return reply
 
-    def _ran_ahead(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
+    def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
         """The view of this request's cell if an earlier run already ran it
         for this request (Run All: as a dependent); None when the cell must
         run."""
@@ -383,13 +362,36 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             return None
         view = self._router.view(cell.marimo_id)
         document = self._twin.document
-        if view is None or view.stale or document is None:
-            return None
-        if document.code(cell.marimo_id) != code or not self._run_all.already_ran(
-            msg_id, cell.marimo_id
+        if (
+            view is None
+            or view.stale
+            or document is None
+            or document.code(cell.marimo_id) != code
+            or not self._run_all.already_ran(msg_id, cell.marimo_id)
         ):
             return None
         return view
+
+    def _delete_cell(self, runtime: RuntimeClient | None, request: Sink, cell: str) -> None:
+        """A cell gone from the notebook: out of the kernel's records, and
+        out of the runtime (its command sent for ``request``)."""
+        from marimo._internal.commands import DeleteCellCommand
+        from marimo._internal.ids import CellId_t
+
+        self._cells.forget(cell)
+        self._router.forget(cell)
+        self._run_all.forget(cell)
+        self._last_outputs.forget(cell)
+        if self._twin.document is not None:
+            self._twin.document.delete(cell)
+        if runtime is not None:
+            self._send_command(runtime, request, DeleteCellCommand(cell_id=CellId_t(cell)))
+
+    def _drop_batched(self, cell: str) -> None:
+        """A batch cell that will not run (batching.py): deleted at once,
+        before any later command can meet its names; nobody waits on it."""
+        nobody = RequestRun("", set(), self._router.publish, asyncio.get_running_loop())
+        self._delete_cell(self._runtime, nobody, cell)
 
     def _tell_loss(self, reason: str) -> None:
         """A runtime lost while no request could hear it: told by the next."""
@@ -402,7 +404,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
     def _send_command(
         self,
         runtime: RuntimeClient,
-        request: RequestRun,
+        request: Sink,
         command: Any,
         run_id: str | None = None,
     ) -> None:
@@ -467,11 +469,24 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             self.iopub_socket, msg_type, content, parent=parent, ident=self._topic(msg_type)
         )
 
-    # -- widgets ---------------------------------------------------------
+    # -- shell messages, before ipykernel reads them ----------------------
     async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
-        # A widget interaction goes to the runtime before ipykernel's busy.
-        if subshell_id is None:
-            self._widget_face.peek(msg)
+        msg_type = None
+        if subshell_id is None and self.session is not None:
+            head = header(self.session, msg)
+            msg_type = head.get("msg_type")
+            if msg_type == "execute_request":
+                # Waiting until ipykernel takes it up (set_parent): Run All's
+                # shape (run_all.py, batching.py). Recorded whether or not the
+                # shell lock is held: between a release and the next holder's
+                # wake-up it is free, and a request arriving then still waits.
+                self._run_all.arrived(str(head.get("msg_id")), msg)
+            elif msg_type == "comm_msg":
+                # A widget interaction goes to the runtime before ipykernel's busy.
+                self._widget_face.peek(msg)
+        if msg_type in CONCURRENT_REQUESTS and self._main_asyncio_lock.locked():
+            await self.answer_concurrently(msg)
+            return
         await super().shell_main(subshell_id, msg)
 
     # -- lifecycle -------------------------------------------------------

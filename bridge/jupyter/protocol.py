@@ -7,9 +7,8 @@ is wrong or slow here:
   raised (ipykernel logs and sends nothing; the client waits forever);
 * no 0.5 ms sleep before the execute_reply: IOPub is sent on the loop
   (iopub.py), so the request's outputs are on their socket before it;
-* execute_requests that arrive while one runs are noted (Run All, see
-  run_all.py), and after an error reply every request already sent is
-  aborted, but only when the executed cell itself failed.
+* after an error reply every request already sent is aborted, but only
+  when the executed cell itself failed (Run All, see run_all.py).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from bridge.jupyter.run_all import RunAllTracker, header
+from bridge.jupyter.run_all import RunAllTracker
 from bridge.jupyter.validate import Problem, unreadable
 
 
@@ -105,17 +104,6 @@ class ProtocolMixin:
             self._refuse(stream, ident, parent, "execute_request", problem)
             return
         await super().execute_request(stream, ident, parent)  # type: ignore[misc]
-
-    async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
-        # Every execute_request waits until ipykernel takes it up (set_parent
-        # says so): Run All's shape. Not only while the lock is held: between
-        # a release and the next holder's wake-up it is free, and a request
-        # arriving then still waits behind that one.
-        if subshell_id is None and self.session:
-            head = header(self.session, msg)
-            if head.get("msg_type") == "execute_request":
-                self._run_all.arrived(str(head.get("msg_id")), msg)
-        await super().shell_main(subshell_id, msg)  # type: ignore[misc]
 
     def _abort_queues(self, subshell_id: str | None = None) -> None:
         """After an error reply with stop_on_error: abort every request already sent.

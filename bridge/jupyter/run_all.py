@@ -70,3 +70,18 @@ def header(session: Any, msg: Any) -> dict[str, Any]:
     except Exception:
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def read_ahead(session: Any, msg: Any) -> dict[str, Any] | None:
+    """A raw shell message (header, metadata, content) read before ipykernel
+    reads it, or None when it cannot be read. ``content=False`` checks the
+    signature without recording its digest: ipykernel's own read later is
+    not taken for a replay."""
+    try:
+        _, frames = session.feed_identities(msg, copy=False)
+        found = session.deserialize(frames, content=False, copy=False)
+        content = found["content"]
+        found["content"] = session.unpack(content.bytes if hasattr(content, "bytes") else content)
+    except Exception:
+        return None
+    return found if isinstance(found, dict) else None

@@ -8,7 +8,7 @@ from typing import Any
 
 from ipykernel.kernelbase import Kernel
 
-from bridge.jupyter.run_all import header
+from bridge.jupyter.run_all import read_ahead
 from bridge.widgets.interactions import Run
 from bridge.widgets.relay import WidgetRelay
 
@@ -46,21 +46,11 @@ class WidgetFace:
         )
 
     def peek(self, msg: Any) -> None:
-        """A raw shell message, before ipykernel handles it: a comm_msg's
-        interaction goes to the runtime now (relay.early)."""
-        session = self._kernel.session
-        if session is None or header(session, msg).get("msg_type") != "comm_msg":
-            return
-        try:
-            # A peek (content=False) checks the signature without recording
-            # it: ipykernel reads the message again, and would refuse a
-            # signature it has seen.
-            _, frames = session.feed_identities(msg, copy=False)
-            parent = session.deserialize(frames, content=False, copy=False)
-            parent["content"] = session.unpack(parent["content"])
-        except Exception:
-            return  # ipykernel says what is wrong with it
-        self.relay.early(parent)
+        """A raw comm_msg, before ipykernel handles it: its interaction goes
+        to the runtime now (relay.early)."""
+        parent = read_ahead(self._kernel.session, msg)
+        if parent is not None:  # else ipykernel says what is wrong with it
+            self.relay.early(parent)
 
     async def comm_info_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
         content = parent.get("content")

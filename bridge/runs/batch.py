@@ -42,6 +42,24 @@ class MemberCell:
     unrun: bool = False
     interrupted: bool = False
 
+    @property
+    def open(self) -> bool:
+        """Its turn has come and its cell has not finished."""
+        return self.request is not None and not self.finished
+
+    def tell(self, note: Notification | Other) -> None:
+        assert self.request is not None and self.run is not None
+        self.request.on_notification(self.run, note)
+
+    def finish(self, lost: str | None = None) -> None:
+        """Its cell is over (or gone with the runtime): so is its request's share."""
+        self.finished = True
+        if self.request is not None and self.run is not None:
+            if lost is None:
+                self.request.on_completed(self.run)
+            else:
+                self.request.on_lost(self.run, lost)
+
 
 class BatchRun:
     """The sink of the batch's one ``ExecuteCellsCommand``."""
@@ -59,10 +77,10 @@ class BatchRun:
         self._keep = keep  # into the cell's view, shown when its request comes
         self._leader_run = leader.new_run()
         self._leader_open = True
+        # In the order the run runs them (the requests' order).
         self.members = {
             cell: MemberCell(msg_id, cell, code) for msg_id, cell, code in members
         }
-        self._order = [cell for _, cell, _ in members]
         self._on_unrun = on_unrun  # members whose turn has not come: deleted again
         self._rerun = rerun  # a member whose turn came: its request runs it itself
         self._tell = tell  # a lost runtime no request heard of
@@ -73,6 +91,10 @@ class BatchRun:
         self._share_done = False
         self._interrupted_batch = False
         self._completed = False
+
+    def new_run(self, run_id: str | None = None) -> Run:
+        """The batch's one command (a Sink, for the kernel's send)."""
+        return Run(self, run_id)
 
     # -- a member's turn -----------------------------------------------------
     def attach(self, cell: str, request: RequestRun) -> bool:
@@ -94,17 +116,15 @@ class BatchRun:
         elif isinstance(note, CompletedRun):
             return  # on_completed follows
         else:
-            owner = self._open_request()
-            if owner is not None:
-                owner.on_notification(self._run_of(owner), note)
+            self._to_open(note)
 
     def on_completed(self, run: Run) -> None:
         self._completed = True
         self._stop_members(interrupted=False)
         for member in self.members.values():
-            if member.request is None or member.run is None or member.finished:
+            if not member.open:
                 continue
-            member.finished = True
+            assert member.request is not None
             if not member.started:
                 # Its turn came, but the batch stopped before its cell (marimo
                 # cancelled it): as without a batch, its request runs it now,
@@ -113,7 +133,7 @@ class BatchRun:
                     member.request.interrupted = True
                 else:
                     self._rerun(member)
-            member.request.on_completed(member.run)
+            member.finish()
         self._release_leader()
 
     def on_lost(self, run: Run, reason: str) -> None:
@@ -121,12 +141,10 @@ class BatchRun:
         told = False
         gone = []
         for member in self.members.values():
-            if member.request is not None and member.run is not None:
-                if not member.finished:
-                    member.finished = True
-                    told = True
-                    member.request.on_lost(member.run, reason)
-            elif not member.unrun:
+            if member.open:
+                told = True
+                member.finish(lost=reason)
+            elif member.request is None and not member.unrun:
                 # Ran or not, it is gone with the runtime, which the next one
                 # does not know: its request runs it anew.
                 member.unrun = True
@@ -165,14 +183,12 @@ class BatchRun:
         if note.status == "running" and not member.started:
             member.started = True
             self._release_leader()
-        if member.request is not None and member.run is not None and not member.finished:
-            member.request.on_notification(member.run, note)
+        if member.open:
+            member.tell(note)
         else:
             self._keep(note)  # before its turn (or late output after it)
         if member.started and not member.finished and note.status == "idle":
-            member.finished = True
-            if member.request is not None and member.run is not None:
-                member.request.on_completed(member.run)
+            member.finish()
         if self._failed(cell, note):
             self._stop_members(interrupted=False, after=cell)
 
@@ -186,23 +202,21 @@ class BatchRun:
         return any(not is_stop(error) for error in output.errors())
 
     def _interrupted(self, note: Interrupted) -> None:
+        """To the request whose cell was running, if its turn has come."""
         self._interrupted_batch = True
         running = self.members.get(self._running or "")
-        owner: RequestRun | None = None
-        if running is not None:
-            if running.request is not None and not running.finished:
-                owner = running.request
-        elif self._leader_open:
-            owner = self.leader
-        if owner is not None:
-            owner.on_notification(self._run_of(owner), note)
+        if running is None and self._leader_open:
+            self.leader.on_notification(self._leader_run, note)
+        elif running is not None and running.open:
+            running.tell(note)
         self._stop_members(interrupted=True)
 
     def _stop_members(self, interrupted: bool, after: str | None = None) -> None:
         """Members that have not started will not: hand them over to delete."""
-        start = self._order.index(after) + 1 if after in self.members else 0
+        order = list(self.members)
+        start = order.index(after) + 1 if after in self.members else 0
         stopped = []
-        for cell in self._order[start:]:
+        for cell in order[start:]:
             member = self.members[cell]
             if member.started or member.unrun or member.request is not None:
                 continue  # a member whose turn came is settled at completion
@@ -217,18 +231,9 @@ class BatchRun:
             self._leader_open = False
             self.leader.on_completed(self._leader_run)
 
-    def _open_request(self) -> RequestRun | None:
-        """The request of the latest member whose turn came and is not over."""
-        for cell in reversed(self._order):
-            member = self.members[cell]
-            if member.request is not None and not member.finished:
-                return member.request
-        return None
-
-    def _run_of(self, request: RequestRun) -> Run:
-        if request is self.leader:
-            return self._leader_run
-        for member in self.members.values():
-            if member.request is request and member.run is not None:
-                return member.run
-        return self._leader_run
+    def _to_open(self, note: Notification | Other) -> None:
+        """A note of no cell: to the latest member whose turn came, if open."""
+        for member in reversed(self.members.values()):
+            if member.open:
+                member.tell(note)
+                return

@@ -24,6 +24,12 @@ class RunSink(Protocol):
     def on_lost(self, run: Run, reason: str) -> None: ...
 
 
+class Sink(RunSink, Protocol):
+    """What a command is sent for: it makes the Run the command becomes."""
+
+    def new_run(self, run_id: str | None = None) -> Run: ...
+
+
 class Run:
     """One marimo command in flight and who wants to hear about it."""
 

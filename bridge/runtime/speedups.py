@@ -62,6 +62,9 @@ def install() -> list[str]:
 
 
 # -- entry points ------------------------------------------------------------
+_SITE_DIRS = ("site-packages", "dist-packages")
+
+
 def _path_stamp() -> tuple[tuple[str, int], ...]:
     """What says the installed distributions may have changed: the list of
     folders on sys.path, and the modification time of those pip installs
@@ -77,9 +80,6 @@ def _path_stamp() -> tuple[tuple[str, int], ...]:
                 mtime = -1
         stamp.append((entry, mtime))
     return tuple(stamp)
-
-
-_SITE_DIRS = ("site-packages", "dist-packages")
 
 
 def cached(read: Callable[[str], Any]) -> Callable[[str], Any]:

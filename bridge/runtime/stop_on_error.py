@@ -85,7 +85,7 @@ def install() -> bool:
     handle_execute_multiple._bridge = True  # type: ignore[attr-defined]
     KernelRequestHandlers._handle_execute_multiple = handle_execute_multiple  # type: ignore[method-assign]
     CancelledCells.add = add_and_the_rest  # type: ignore[method-assign]
-    hooks_post_execution.POST_EXECUTION_HOOKS.append(cancel_the_rest)
+    hooks_post_execution.POST_EXECUTION_HOOKS.append(note_finished)
     return True
 
 
@@ -104,25 +104,9 @@ def _the_rest(raising_cell: Any, descendants: Any) -> set[Any]:
     return {type(raising_cell)(c) for c in after if c not in batch.finished}
 
 
-def cancel_the_rest(cell: Any, ctx: Any, run_result: Any) -> None:
-    """Post-execution hook: after a batch cell fails, cancel the batch cells
-    listed after it that have not run."""
+def note_finished(cell: Any, ctx: Any, run_result: Any) -> None:
+    """Post-execution hook: which batch cells have run (a failing one is
+    cancelled by marimo itself, through ``CancelledCells.add``)."""
     batch = _current
-    cell_id = str(cell.cell_id)
-    if batch is None or cell_id not in batch.order:
-        return
-    batch.finished.add(cell_id)
-    if not failed(run_result.exception):
-        return
-    after = batch.order[batch.order.index(cell_id) + 1 :]
-    rest = {c for c in after if c not in batch.finished}
-    if rest:
-        ctx.cancelled_cells.add(cell.cell_id, rest)
-
-
-def failed(exception: Any) -> bool:
-    if exception is None:
-        return False
-    from marimo._runtime.control_flow import MarimoStopError
-
-    return not isinstance(exception, MarimoStopError)
+    if batch is not None:
+        batch.finished.add(str(cell.cell_id))

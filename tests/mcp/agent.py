@@ -50,8 +50,10 @@ def main(root: Path) -> None:
                f"--ServerApp.root_dir={root}"]
     if os.geteuid() == 0:
         command.append("--allow-root")
+    # In ``root``: the collaboration extension writes its store
+    # (.jupyter_ystore.db) in the server's working folder.
     server = subprocess.Popen(command, stdout=(root / "server.log").open("w"),
-                              stderr=subprocess.STDOUT)
+                              stderr=subprocess.STDOUT, cwd=root)
     base = f"http://127.0.0.1:{port}"
 
     def api(method: str, path: str, body: Any = None) -> Any:
