@@ -34,6 +34,7 @@ from bridge.runtime.messages import CompletionResult
 if TYPE_CHECKING:
     from ipykernel.kernelbase import Kernel as _Base
 
+    from bridge.notebook.cells import CellRegistry
     from bridge.runtime.client import RuntimeClient
 else:
     _Base = object
@@ -57,10 +58,14 @@ class IntrospectionMixin(_Base):
 
         async def _ensure_runtime(self) -> RuntimeClient: ...
 
+        _cells: CellRegistry
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._history = History()
-        self._completer = Completions(self._ensure_runtime, self.log)
+        self._completer = Completions(
+            self._ensure_runtime, self.log, names=lambda: self._cells.defined_names()
+        )
         # jedi is not thread-safe: one worker, and never on the event loop.
         self._jedi = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="bridge-jedi"
@@ -148,8 +153,9 @@ class IntrospectionMixin(_Base):
         target = name_at_cursor(code, _clamp(code, cursor_pos))
         if target is None:
             return inspect_reply("", None, None, detail_level)
-        # Completing the code up to the end of the name documents that name.
-        asked = self._ask_completion(code[: target.end])
+        # Completing the code up to the end of the name documents that name;
+        # names alone (the quick answer) document nothing.
+        asked = self._completer.ask(code[: target.end], quick=False)
         if detail_level >= 1:
             result, source = await asyncio.gather(asked, self._find_source(code, target))
         else:

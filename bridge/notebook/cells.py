@@ -138,6 +138,10 @@ class CellRegistry:
         if cell is not None and cell.jupyter_id is not None:
             self._by_jupyter.pop(cell.jupyter_id, None)
 
+    def defined_names(self) -> set[str]:
+        """Every global name the cells define (completion's quick answer)."""
+        return {name for cell in self._by_marimo.values() for name in cell.defs}
+
     def jupyter_ids(self) -> dict[str, str]:
         """marimo id -> Jupyter id, for every cell whose Jupyter id is known."""
         return {c.marimo_id: j for j, c in self._by_jupyter.items()}

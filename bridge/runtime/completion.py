@@ -17,23 +17,36 @@ without it, as on a fresh machine). So:
   is lost there however long the kernel waits. The warm-up waits for an idle
   runtime because it competes for the runtime's GIL with whatever cell runs:
   nbclient and papermill, which send their requests back to back, never
-  leave it idle and so never pay for it.
+  leave it idle and so never pay for it;
+* a Tab pressed while the runtime's answer is still to come (its first one,
+  cold, or a runtime busy with a cell that holds the GIL) is answered after
+  ``QUICK_BUDGET`` from the notebook's own names, the builtins and the
+  keywords, when one of them starts with the name being typed: an answer
+  JupyterLab would drop is worth nothing, and a fresh machine's first Tab
+  came before the warm-up had finished (jedi's cache empty: about 3 s). A
+  prefix none of them completes (``os.pa``) still waits for the runtime.
 """
 
 from __future__ import annotations
 
 import asyncio
+import builtins
+import io
+import keyword
 import logging
+import tokenize
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from bridge.runtime.messages import CompletionResult
+from bridge.runtime.messages import CompletionOption, CompletionResult
 
 # Generous: a slow machine with an empty jedi cache, under load.
 COLD_BUDGET = 30.0
 # The runtime has answered before: an answer this late is a stuck worker.
 WARM_BUDGET = 3.0
+# Under JupyterLab's providerTimeout (1 s), with room for the trip there.
+QUICK_BUDGET = 0.8
 # How long a starting runtime is waited for before the answer is empty.
 START_BUDGET = 60.0
 # The warm-up's document: a builtin's prefix, so jedi reads the builtins'
@@ -51,6 +64,8 @@ IDLE_POLL = 0.1
 # in; Jupyter's complete_request names no cell, so this id names none.
 _NO_CELL = "__bridge_completion__"
 
+_LAYOUT = frozenset({tokenize.NEWLINE, tokenize.NL, tokenize.DEDENT, tokenize.ENDMARKER})
+
 
 class Completions:
     """Asks the runtime for completions; one per kernel, across runtimes.
@@ -61,9 +76,15 @@ class Completions:
     is said in ``log``, the kernel's.
     """
 
-    def __init__(self, runtime: Callable[[], Awaitable[Any]], log: logging.Logger) -> None:
+    def __init__(
+        self,
+        runtime: Callable[[], Awaitable[Any]],
+        log: logging.Logger,
+        names: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
         self._runtime = runtime
         self._log = log
+        self._names = names  # the global names the notebook's cells define
         self._waiters: dict[str, asyncio.Future[CompletionResult]] = {}
         # The runtime whose completion worker has answered once (warm).
         self._warm: object | None = None
@@ -125,8 +146,12 @@ class Completions:
     def is_warm(self, runtime: Any) -> bool:
         return self._warm is runtime
 
-    async def ask(self, document: str) -> CompletionResult | None:
-        """marimo's completion of ``document``'s end; None if none came in time."""
+    async def ask(self, document: str, quick: bool = True) -> CompletionResult | None:
+        """marimo's completion of ``document``'s end; None if none came in time.
+
+        With ``quick``, an answer that is not there after ``QUICK_BUDGET`` is
+        ``quick_answer``'s, when it has one.
+        """
         loop = asyncio.get_running_loop()
         try:
             # Shielded: giving up must not cancel the runtime's start, which
@@ -141,6 +166,18 @@ class Completions:
         self._waiters[request_id] = waiter
         try:
             runtime.complete(_command(request_id, document))
+            if quick and budget > QUICK_BUDGET:
+                done, _ = await asyncio.wait({waiter}, timeout=QUICK_BUDGET)
+                if not done:
+                    answer = quick_answer(request_id, document, self._names())
+                    if answer is not None:
+                        self._log.info(
+                            "completion: the marimo runtime had not answered within %.1f s;"
+                            " answered from the notebook's names",
+                            QUICK_BUDGET,
+                        )
+                        return answer
+                budget -= QUICK_BUDGET
             result = await asyncio.wait_for(waiter, budget)
         except asyncio.TimeoutError:
             self._log.warning(
@@ -155,6 +192,55 @@ class Completions:
             self._waiters.pop(request_id, None)
         self._warm = runtime
         return result
+
+
+def quick_answer(
+    request_id: str, document: str, notebook_names: Iterable[str]
+) -> CompletionResult | None:
+    """The notebook's names, builtins and keywords that complete the name
+    typed at ``document``'s end; None when there is none (an attribute, or
+    a prefix nothing here starts)."""
+    prefix = _typed_name(document)
+    if prefix is None:
+        return None
+    # jedi's kinds where they are plain; a notebook name's is not known here.
+    found = {n: "" for n in notebook_names if n.startswith(prefix)}
+    for name in dir(builtins):
+        if name.startswith(prefix) and not name.startswith("_"):
+            kind = "class" if isinstance(getattr(builtins, name), type) else "function"
+            found.setdefault(name, kind)
+    for name in keyword.kwlist:
+        if name.startswith(prefix):
+            found.setdefault(name, "keyword")
+    if not found:
+        return None
+    return CompletionResult(
+        completion_id=request_id,
+        prefix_length=len(prefix),
+        options=[CompletionOption(name=n, type=found[n]) for n in sorted(found)],
+    )
+
+
+def _typed_name(document: str) -> str | None:
+    """The name being typed at ``document``'s end, unless it is an attribute
+    or inside a string or a comment (jedi's to answer, or nobody's)."""
+    tokens: list[tokenize.TokenInfo] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(document).readline):
+            if token.type == tokenize.ERRORTOKEN:
+                return None  # an unclosed string, or worse
+            if token.type not in _LAYOUT:
+                tokens.append(token)
+    except (tokenize.TokenError, SyntaxError):
+        pass  # an open bracket or string at the end: what came before counts
+    lines = document.split("\n")
+    if not tokens or tokens[-1].type != tokenize.NAME:
+        return None
+    if tokens[-1].end != (len(lines), len(lines[-1])):
+        return None  # a space, or a string the tokenizer gave up in, after it
+    if len(tokens) > 1 and tokens[-2].string == ".":
+        return None
+    return tokens[-1].string
 
 
 def _command(request_id: str, document: str) -> Any:

@@ -16,6 +16,7 @@ from bridge.jupyter.docs import (
 )
 from bridge.jupyter.history import SESSION, History
 from bridge.jupyter.syntax import Target, is_complete, name_at_cursor
+from bridge.runtime.completion import quick_answer
 from bridge.runtime.messages import CompletionOption, CompletionResult, decode
 
 # Shapes recorded from marimo 0.25.2's completion of a notebook function.
@@ -267,3 +268,52 @@ def test_history_search(history: History) -> None:
 
 def test_history_codes_are_each_input_at_its_latest_run(history: History) -> None:
     assert history.codes() == ["a = 1", "print(a)", "b = 2", "c = 3"]
+
+
+NOTEBOOK = ("monthly_income", "monthly_rent", "zipped")
+
+
+@pytest.mark.parametrize(
+    ("document", "names"),
+    [
+        ("x = monthly_", ["monthly_income", "monthly_rent"]),
+        ("print(monthly_r", ["monthly_rent"]),
+        ("f(a,\n  monthly_i", ["monthly_income"]),  # an open bracket
+        ("y = 1\nzi", ["zip", "zipped"]),  # a builtin beside a notebook name
+        ("imp", ["import"]),
+    ],
+)
+def test_the_quick_answer_completes_the_name_being_typed(document: str, names: list[str]) -> None:
+    answer = quick_answer("r1", document, NOTEBOOK)
+    assert answer is not None
+    assert [o.name for o in answer.options] == names
+    reply = complete_reply(answer, len(document))
+    assert reply["matches"] == names
+    typed = len(document) - reply["cursor_start"]
+    assert all(name.startswith(document[-typed:]) for name in names)
+
+
+def test_the_quick_answer_names_the_kinds_it_knows() -> None:
+    answer = quick_answer("r1", "zi", NOTEBOOK)
+    assert answer is not None
+    kinds = {o.name: o.type for o in answer.options}
+    assert kinds == {"zip": "class", "zipped": ""}
+    assert complete_reply(answer, 2)["metadata"]["_jupyter_types_experimental"][1]["type"] == (
+        "<unknown>"
+    )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "import os; os.pa",  # an attribute: jedi's
+        "print('monthly_",  # in a string
+        'x = """\nmonthly_',
+        "# monthly_",  # in a comment
+        "monthly_ ",  # past the name
+        "qqq",  # nothing starts so
+        "",
+    ],
+)
+def test_no_quick_answer_where_only_the_runtime_knows(document: str) -> None:
+    assert quick_answer("r1", document, NOTEBOOK) is None
