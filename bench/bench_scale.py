@@ -49,7 +49,9 @@ FRESH = int(os.environ.get("BENCH_FRESH_CELLS", "300"))
 EDITS = int(os.environ.get("BENCH_EDITS", "30"))
 
 
-SIDES = ("floor", "floor+speedups", "bridge", "ipykernel")
+# "bridge+twin" is the bridge as JupyterLab starts it, with a notebook path
+# (JPY_SESSION_NAME), so it keeps a marimo twin on disk; "bridge" has none.
+SIDES = ("floor", "floor+speedups", "bridge", "bridge+twin", "ipykernel")
 
 
 UNBATCHED = "bridge, a run per request"
@@ -60,6 +62,8 @@ def make(name: str, cwd: str) -> Any:
         return FloorSide(speedups=name == "floor+speedups")
     if name == UNBATCHED:
         return Jupyter("marimo", cwd, env={"MARIMO_BRIDGE_BATCH": "0"})
+    if name == "bridge+twin":
+        return Jupyter("marimo", cwd, env={"JPY_SESSION_NAME": str(Path(cwd) / "scale.ipynb")})
     return Jupyter("marimo" if name == "bridge" else "python3", cwd)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from bridge.notebook.defs import defined_names
 
@@ -33,12 +34,55 @@ class Cell:
     label: str = ""
     # False for a cell from the twin or code mode that no request ran yet.
     claimed: bool = True
+    # When the registry made it: of several cells a request could stand
+    # for, the earliest is taken.
+    seq: int = 0
+
+
+_Key = TypeVar("_Key")
+
+
+class _Index(Generic[_Key]):
+    """Cells by one key, so a claim looks at the cells it could take only."""
+
+    def __init__(self) -> None:
+        self._cells: dict[_Key, dict[str, Cell]] = {}
+
+    def add(self, key: _Key, cell: Cell) -> None:
+        self._cells.setdefault(key, {})[cell.marimo_id] = cell
+
+    def remove(self, key: _Key, cell: Cell) -> None:
+        held = self._cells.get(key)
+        if held is not None:
+            held.pop(cell.marimo_id, None)
+            if not held:
+                del self._cells[key]
+
+    def first(self, key: _Key, idless: bool) -> Cell | None:
+        """The earliest cell under ``key`` that an id-less request (or, if
+        not ``idless``, a request with a new Jupyter id) may take."""
+        held = self._cells.get(key)
+        if not held:
+            return None
+        allowed = (c for c in held.values() if idless or c.jupyter_id is None)
+        return min(allowed, key=lambda c: c.seq, default=None)
 
 
 class CellRegistry:
     def __init__(self) -> None:
         self._by_marimo: dict[str, Cell] = {}
         self._by_jupyter: dict[str, Cell] = {}
+        # marimo id -> Jupyter id: the twin's snapshot copies it whole.
+        self._jupyter_of: dict[str, str] = {}
+        self._made = 0
+        # What a request without a known Jupyter id may stand for (_match),
+        # kept up to date so that finding it is not a pass over every cell:
+        # cells no request ran yet, by code and by names, and the cells of
+        # id-less requests by names.
+        self._unclaimed: set[str] = set()
+        self._waiting_code: _Index[str] = _Index()
+        self._waiting_defs: _Index[frozenset[str]] = _Index()
+        self._idless_defs: _Index[frozenset[str]] = _Index()
 
     def __len__(self) -> int:
         return len(self._by_marimo)
@@ -60,7 +104,7 @@ class CellRegistry:
 
     def unclaimed(self) -> bool:
         """Whether a cell of the twin or of code mode waits for a request."""
-        return any(not c.claimed for c in self._by_marimo.values())
+        return bool(self._unclaimed)
 
     def claim(self, code: str, jupyter_id: str | None, label: str) -> Cell:
         """The cell this request runs in, created if needed, code updated."""
@@ -71,12 +115,12 @@ class CellRegistry:
         if cell is None:
             cell = self._match(code, defs, idless=jupyter_id is None)
         if cell is None:
-            cell = Cell(marimo_id=self._new_id(), jupyter_id=None)
-            self._by_marimo[cell.marimo_id] = cell
+            cell = self._add(Cell(marimo_id=self._new_id(), jupyter_id=None))
+        self._unindex(cell)
         if jupyter_id is not None and cell.jupyter_id is None:
-            cell.jupyter_id = jupyter_id
-            self._by_jupyter[jupyter_id] = cell
+            self._set_jupyter(cell, jupyter_id)
         cell.code, cell.defs, cell.label, cell.claimed = code, defs, label, True
+        self._index(cell)
         return cell
 
     def _match(self, code: str, defs: frozenset[str], idless: bool) -> Cell | None:
@@ -85,31 +129,20 @@ class CellRegistry:
         Cells no request has run yet (from the twin or code mode) are taken by
         identical code, else by the same names. An id-less request may also
         replace an earlier id-less request's cell that defines the same names.
+        A cell the .ipynb binds to one Jupyter cell is not another's to take;
+        id-less requests (nbclient on that .ipynb) still find it by its code.
         """
-        # A cell the .ipynb binds to one Jupyter cell is not another's to take;
-        # id-less requests (nbclient on that .ipynb) still find it by its code.
-        waiting = [
-            c
-            for c in self._by_marimo.values()
-            if not c.claimed and (idless or c.jupyter_id is None)
-        ]
-        stripped = code.strip()
-        for cell in waiting:
-            if cell.code.strip() == stripped:
-                return cell
-        if not defs:
-            return None
-        for cell in waiting:
-            if cell.defs == defs:
-                return cell
-        if idless:
-            for cell in self._by_marimo.values():
-                if cell.jupyter_id is None and cell.defs == defs:
-                    return cell
-        return None
+        found = self._waiting_code.first(code.strip(), idless)
+        if found is not None or not defs:
+            return found
+        found = self._waiting_defs.first(defs, idless)
+        if found is None and idless:
+            found = self._idless_defs.first(defs, idless=False)
+        return found
 
     def adopt(self, marimo_id: str, code: str, label: str = "") -> Cell:
         """A cell that exists in the notebook but no request has run yet."""
+        self.forget(marimo_id)
         cell = Cell(
             marimo_id=marimo_id,
             jupyter_id=None,
@@ -118,25 +151,27 @@ class CellRegistry:
             label=label,
             claimed=False,
         )
-        self._by_marimo[marimo_id] = cell
-        return cell
+        return self._add(cell)
 
     def bind(self, jupyter_id: str, marimo_id: str) -> None:
         """The .ipynb says which Jupyter cell an unclaimed cell is."""
         cell = self._by_marimo.get(marimo_id)
         if cell is not None and cell.jupyter_id is None and jupyter_id not in self._by_jupyter:
-            cell.jupyter_id = jupyter_id
-            self._by_jupyter[jupyter_id] = cell
+            self._unindex(cell)
+            self._set_jupyter(cell, jupyter_id)
+            self._index(cell)
 
     def set_code(self, marimo_id: str, code: str) -> None:
         cell = self._by_marimo.get(marimo_id)
         if cell is not None:
+            self._unindex(cell)
             cell.code, cell.defs = code, defined_names(code)
+            self._index(cell)
 
     def forget(self, marimo_id: str) -> None:
         cell = self._by_marimo.pop(marimo_id, None)
-        if cell is not None and cell.jupyter_id is not None:
-            self._by_jupyter.pop(cell.jupyter_id, None)
+        if cell is not None:
+            self._drop(cell)
 
     def defined_names(self) -> set[str]:
         """Every global name the cells define (completion's quick answer)."""
@@ -144,13 +179,14 @@ class CellRegistry:
 
     def jupyter_ids(self) -> dict[str, str]:
         """marimo id -> Jupyter id, for every cell whose Jupyter id is known."""
-        return {c.marimo_id: j for j, c in self._by_jupyter.items()}
+        return dict(self._jupyter_of)
 
     def forget_jupyter(self, jupyter_id: str) -> Cell | None:
         """Drop the cell a Jupyter frontend deleted; None if it is unknown."""
-        cell = self._by_jupyter.pop(jupyter_id, None)
+        cell = self._by_jupyter.get(jupyter_id)
         if cell is not None:
             self._by_marimo.pop(cell.marimo_id, None)
+            self._drop(cell)
         return cell
 
     def label(self, marimo_id: str) -> str:
@@ -158,3 +194,41 @@ class CellRegistry:
         if cell is None:
             return "the scratchpad" if marimo_id == "__scratch__" else f"Cell {marimo_id}"
         return f"Cell {cell.label}" if cell.label else f"Cell {marimo_id}"
+
+    # -- bookkeeping -------------------------------------------------------
+    def _add(self, cell: Cell) -> Cell:
+        self._made += 1
+        cell.seq = self._made
+        self._by_marimo[cell.marimo_id] = cell
+        self._index(cell)
+        return cell
+
+    def _drop(self, cell: Cell) -> None:
+        self._unindex(cell)
+        if cell.jupyter_id is not None:
+            self._by_jupyter.pop(cell.jupyter_id, None)
+            self._jupyter_of.pop(cell.marimo_id, None)
+
+    def _set_jupyter(self, cell: Cell, jupyter_id: str) -> None:
+        cell.jupyter_id = jupyter_id
+        self._by_jupyter[jupyter_id] = cell
+        self._jupyter_of[cell.marimo_id] = jupyter_id
+
+    def _index(self, cell: Cell) -> None:
+        if not cell.claimed:
+            self._unclaimed.add(cell.marimo_id)
+            self._waiting_code.add(cell.code.strip(), cell)
+            if cell.defs:
+                self._waiting_defs.add(cell.defs, cell)
+        if cell.jupyter_id is None and cell.defs:
+            self._idless_defs.add(cell.defs, cell)
+
+    def _unindex(self, cell: Cell) -> None:
+        """Before a change to what ``_index`` reads of the cell."""
+        if not cell.claimed:
+            self._unclaimed.discard(cell.marimo_id)
+            self._waiting_code.remove(cell.code.strip(), cell)
+            if cell.defs:
+                self._waiting_defs.remove(cell.defs, cell)
+        if cell.jupyter_id is None and cell.defs:
+            self._idless_defs.remove(cell.defs, cell)

@@ -7,8 +7,11 @@ Scratchpad requests carry its snapshot, so code mode sees the notebook.
 
 marimo applies a transaction with a pass over every cell, so the kernel's
 own changes (one per request) are kept, at most one per cell, and applied
-as one transaction when the document is read: each cell's code is known at
-once (``code``), and nothing on a request's way is O(cells).
+as one transaction when marimo's document itself is needed (a scratchpad's
+snapshot, a runtime transaction). Each cell's state as the twin saves it is
+kept beside it, changed one cell at a time, so the twin's snapshot after a
+request is a copy of a list, and nothing on a request's way is O(cells) in
+Python.
 
 marimo keeps its document and transaction types in the private
 ``marimo._messaging.notebook``; this module is the one place that imports
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -59,9 +62,11 @@ class Document:
         self._doc = NotebookDocument([_to_marimo(c) for c in cells or []])
         # Bumped on every applied change; the twin writer saves on change.
         self.version = 0
-        # Each cell's code by id: marimo's document finds a cell by a scan,
-        # and every request asks (is the code new?). None: rebuild when asked.
-        self._codes: dict[str, str] | None = None
+        # Each cell as the twin saves it, in the document's order, and its
+        # code: marimo's document finds a cell by a scan, and every request
+        # asks (is the code new?). None: rebuild from marimo's when asked.
+        self._states: dict[str, CellState] | None = None
+        self._codes: dict[str, str] = {}
         # The kernel's own changes not yet applied to marimo's document, at
         # most one per cell: applying a transaction costs marimo a pass over
         # every cell, so they are applied together when the document itself
@@ -69,10 +74,15 @@ class Document:
         # transaction), not on every request.
         self._pending: dict[str, Any] = {}
 
-    def _code_map(self) -> dict[str, str]:
-        if self._codes is None:
+    def _state_map(self) -> dict[str, CellState]:
+        if self._states is None:
             self._flush()
-            self._codes = {str(c.id): c.code for c in self._doc.cells}
+            self._states = {str(c.id): _from_marimo(c) for c in self._doc.cells}
+            self._codes = {cell_id: state.code for cell_id, state in self._states.items()}
+        return self._states
+
+    def _code_map(self) -> dict[str, str]:
+        self._state_map()
         return self._codes
 
     def _flush(self) -> None:
@@ -102,16 +112,7 @@ class Document:
         return MappingProxyType(self._code_map())
 
     def states(self) -> list[CellState]:
-        self._flush()
-        return [
-            CellState(
-                id=str(c.id),
-                code=c.code,
-                name=c.name or DEFAULT_NAME,
-                config={k: getattr(c.config, k) for k in CONFIG_KEYS},
-            )
-            for c in self._doc.cells
-        ]
+        return list(self._state_map().values())
 
     def snapshot(self) -> tuple[NotebookCell, ...]:
         """Copies of the cells, for a scratchpad command's ``notebook_cells``."""
@@ -125,7 +126,7 @@ class Document:
         """Create the cell (at the end) or replace its code; True if changed."""
         from marimo._messaging.notebook import CreateCell, SetCode
 
-        codes = self._code_map()
+        states, codes = self._state_map(), self._codes
         existing = codes.get(cell_id)
         if existing == code:
             return False
@@ -136,10 +137,13 @@ class Document:
             if earlier is not None:  # deleted, not yet applied: no re-use in one transaction
                 self._flush()
             change = CreateCell(cell_id=cid, code=code, name=DEFAULT_NAME, config=_config({}))
-        elif isinstance(earlier, CreateCell):
-            change = CreateCell(cell_id=cid, code=code, name=DEFAULT_NAME, config=_config({}))
+            states[cell_id] = CellState(cell_id, code, DEFAULT_NAME, _default_config())
         else:
-            change = SetCode(cell_id=cid, code=code)
+            if isinstance(earlier, CreateCell):
+                change = CreateCell(cell_id=cid, code=code, name=DEFAULT_NAME, config=_config({}))
+            else:
+                change = SetCode(cell_id=cid, code=code)
+            states[cell_id] = replace(states[cell_id], code=code)
         self._pending[cell_id] = change
         codes[cell_id] = code
         self.version += 1
@@ -148,14 +152,14 @@ class Document:
     def delete(self, cell_id: str) -> bool:
         from marimo._messaging.notebook import CreateCell, DeleteCell
 
-        codes = self._code_map()
+        states, codes = self._state_map(), self._codes
         if cell_id not in codes:
             return False
         if isinstance(self._pending.get(cell_id), CreateCell):
             del self._pending[cell_id]  # never reached marimo's document
         else:
             self._pending[cell_id] = DeleteCell(cell_id=_cell_id(cell_id))
-        del codes[cell_id]
+        del codes[cell_id], states[cell_id]
         self.version += 1
         return True
 
@@ -179,7 +183,7 @@ class Document:
         changes = [c for c in tx.changes if _applies(c, self._doc)]
         if not changes or not self._apply(tuple(changes), tx.source):
             return []
-        self._codes = None  # rare (code mode): read again when next asked
+        self._states = None  # rare (code mode): read again when next asked
         out: list[Change] = []
         for c in changes:
             if isinstance(c, CreateCell):
@@ -198,7 +202,7 @@ class Document:
             self._doc.apply(Transaction(changes=changes, source=source))
         except (ValueError, KeyError):
             log.warning("document transaction rejected: %r", changes, exc_info=True)
-            self._codes = None  # a part may have applied
+            self._states = None  # a part may have applied
             return False
         if self._doc.version != before:
             self.version += 1
@@ -215,6 +219,25 @@ def _applies(change: Any, doc: Any) -> bool:
         anchor = change.before if change.before is not None else change.after
         return change.cell_id not in doc and (anchor is None or anchor in doc)
     return bool(change.cell_id in doc)
+
+
+def _from_marimo(cell: NotebookCell) -> CellState:
+    return CellState(
+        id=str(cell.id),
+        code=cell.code,
+        name=cell.name or DEFAULT_NAME,
+        config={k: getattr(cell.config, k) for k in CONFIG_KEYS},
+    )
+
+
+_DEFAULT_CONFIG: dict[str, Any] = {}
+
+
+def _default_config() -> dict[str, Any]:
+    """A new cell's config as marimo's document gives it (shared: read-only)."""
+    if not _DEFAULT_CONFIG:
+        _DEFAULT_CONFIG.update({k: getattr(_config({}), k) for k in CONFIG_KEYS})
+    return _DEFAULT_CONFIG
 
 
 def _cell_id(cell_id: str) -> Any:

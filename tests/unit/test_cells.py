@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bridge.notebook.cells import CellRegistry
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge.notebook.cells import Cell, CellRegistry
 from bridge.notebook.defs import defined_names
 
 
@@ -69,3 +74,139 @@ def test_idless_requests_find_bound_cells_by_code_but_lab_cells_do_not() -> None
     assert reg.claim("x = 1", "other-lab-cell", "In[1]").marimo_id != "t1"
     assert reg.claim("x = 1", None, "In[2]").marimo_id == "t1"
     assert reg.jupyter_ids() == {"t1": "lab-1", reg.claim("x = 1", "other-lab-cell", "").marimo_id: "other-lab-cell"}
+
+
+# -- the indexed claim answers as the scan it replaced ---------------------
+# The registry once found the cell an id-less request stands for by a pass
+# over every cell (O(cells) per request); it keeps indexes now. ScanRegistry
+# is that pass, kept as the specification the indexes must match.
+
+
+class ScanRegistry:
+    def __init__(self) -> None:
+        self.by_marimo: dict[str, Cell] = {}
+        self.by_jupyter: dict[str, Cell] = {}
+        self.made = 0
+
+    def new_id(self) -> str:
+        self.made += 1
+        return f"c{self.made}"
+
+    def claim(self, code: str, jupyter_id: str | None, label: str) -> Cell:
+        cell = self.by_jupyter.get(jupyter_id) if jupyter_id is not None else None
+        defs = defined_names(code)
+        if cell is None:
+            cell = self.match(code, defs, idless=jupyter_id is None)
+        if cell is None:
+            cell = Cell(marimo_id=self.new_id(), jupyter_id=None)
+            self.by_marimo[cell.marimo_id] = cell
+        if jupyter_id is not None and cell.jupyter_id is None:
+            cell.jupyter_id = jupyter_id
+            self.by_jupyter[jupyter_id] = cell
+        cell.code, cell.defs, cell.label, cell.claimed = code, defs, label, True
+        return cell
+
+    def match(self, code: str, defs: frozenset[str], idless: bool) -> Cell | None:
+        waiting = [
+            c for c in self.by_marimo.values() if not c.claimed and (idless or c.jupyter_id is None)
+        ]
+        for cell in waiting:
+            if cell.code.strip() == code.strip():
+                return cell
+        if not defs:
+            return None
+        for cell in waiting:
+            if cell.defs == defs:
+                return cell
+        if idless:
+            for cell in self.by_marimo.values():
+                if cell.jupyter_id is None and cell.defs == defs:
+                    return cell
+        return None
+
+    def adopt(self, marimo_id: str, code: str) -> None:
+        self.by_marimo[marimo_id] = Cell(
+            marimo_id, None, code=code, defs=defined_names(code), claimed=False
+        )
+
+    def bind(self, jupyter_id: str, marimo_id: str) -> None:
+        cell = self.by_marimo.get(marimo_id)
+        if cell is not None and cell.jupyter_id is None and jupyter_id not in self.by_jupyter:
+            cell.jupyter_id = jupyter_id
+            self.by_jupyter[jupyter_id] = cell
+
+    def set_code(self, marimo_id: str, code: str) -> None:
+        cell = self.by_marimo.get(marimo_id)
+        if cell is not None:
+            cell.code, cell.defs = code, defined_names(code)
+
+    def forget(self, marimo_id: str) -> None:
+        cell = self.by_marimo.pop(marimo_id, None)
+        if cell is not None and cell.jupyter_id is not None:
+            self.by_jupyter.pop(cell.jupyter_id, None)
+
+    def forget_jupyter(self, jupyter_id: str) -> None:
+        cell = self.by_jupyter.pop(jupyter_id, None)
+        if cell is not None:
+            self.by_marimo.pop(cell.marimo_id, None)
+
+    def jupyter_ids(self) -> dict[str, str]:
+        return {c.marimo_id: j for j, c in self.by_jupyter.items()}
+
+
+class CountingRegistry(CellRegistry):
+    """The real registry, with ids both registries give alike."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made_ids = 0
+
+    def _new_id(self) -> str:
+        self.made_ids += 1
+        return f"c{self.made_ids}"
+
+
+# Few codes, so that codes and names collide often: the cases a claim decides.
+CODES = ["x = 1", " x = 1 ", "x = 2", "x, y = 1, 2", "y = 3", "print(1)", "", "def f(): pass"]
+JUPYTER_IDS = [None, None, "j1", "j2", "j3"]
+OPERATION = st.one_of(
+    st.tuples(st.just("claim"), st.sampled_from(CODES), st.sampled_from(JUPYTER_IDS)),
+    st.tuples(st.just("adopt"), st.sampled_from(CODES), st.none()),
+    st.tuples(st.just("bind"), st.integers(0, 8), st.sampled_from(["j1", "j2", "j3"])),
+    st.tuples(st.just("set_code"), st.integers(0, 8), st.sampled_from(CODES)),
+    st.tuples(st.just("forget"), st.integers(0, 8), st.none()),
+    st.tuples(st.just("forget_jupyter"), st.sampled_from(["j1", "j2", "j3"]), st.none()),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(OPERATION, max_size=30))
+def test_claims_match_the_scan_they_replace(operations: list[tuple[Any, Any, Any]]) -> None:
+    spec, real = ScanRegistry(), CountingRegistry()
+    adopted = 0
+    for name, first, second in operations:
+        known = list(spec.by_marimo)
+        if name == "claim":
+            expected = spec.claim(first, second, "In[1]").marimo_id
+            assert real.claim(first, second, "In[1]").marimo_id == expected
+        elif name == "adopt":
+            adopted += 1
+            spec.adopt(f"t{adopted}", first)
+            real.adopt(f"t{adopted}", first)
+        elif name == "forget_jupyter":
+            spec.forget_jupyter(first)
+            real.forget_jupyter(first)
+        elif known:
+            marimo_id = known[first % len(known)]
+            if name == "bind":
+                spec.bind(second, marimo_id)
+                real.bind(second, marimo_id)
+            elif name == "set_code":
+                spec.set_code(marimo_id, second)
+                real.set_code(marimo_id, second)
+            else:
+                spec.forget(marimo_id)
+                real.forget(marimo_id)
+        assert real.jupyter_ids() == spec.jupyter_ids()
+        assert real.unclaimed() == any(not c.claimed for c in spec.by_marimo.values())
+        assert len(real) == len(spec.by_marimo)
