@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,33 @@ def test_writer_reports_a_failed_save_then_retries(tmp_path: Path) -> None:
         failure = writer.take_failure()
         assert failure is not None and "could not save" in failure
     writer.submit(Snapshot(2, [CellState("a", "x = 2")], {}))
+    assert writer.flush()
+    assert path.read_text() == "a:x = 2\n"
+    writer.close()
+
+
+def test_writer_pauses_after_a_costly_save_and_a_flush_does_not_wait(tmp_path: Path) -> None:
+    """A large notebook's save costs marimo's codegen a long pass (0.35 s at
+    1,000 cells); during a burst the writer leaves the kernel most of the
+    time (SAVE_SHARE), and a shutdown's flush still saves the last state."""
+    path = tmp_path / "nb.py"
+
+    renders: list[int] = []
+
+    def costly(cells: list[CellState], template: object) -> str:
+        renders.append(len(cells))
+        time.sleep(0.25)
+        return "".join(f"{c.id}:{c.code}\n" for c in cells)
+
+    writer = TwinWriter(path, None, None, order.NotebookReader(None), render=costly)
+    writer.submit(Snapshot(1, [CellState("a", "x = 1")], {}))  # the first: at once
+    deadline = time.monotonic() + 10
+    while writer.writes == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert path.read_text() == "a:x = 1\n"
+    writer.submit(Snapshot(2, [CellState("a", "x = 2")], {}))
+    time.sleep(0.1)  # the pause after a 0.25 s save is at least a second
+    assert len(renders) == 1, "the next save started at once"
     assert writer.flush()
     assert path.read_text() == "a:x = 2\n"
     writer.close()
