@@ -181,15 +181,18 @@ def test_completion_survives_a_cache_left_half_written(tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
+    # Attributes: the kernel has no quick answer for them, so these are
+    # jedi's, through the cache (a name could be answered without it).
     with logged_kernel(first, env) as (_, kc, _):
-        assert "zip" in complete(kc, "zi")["matches"]
+        assert "path" in complete(kc, "import os; os.pa")["matches"]
     pickles = list(cache.rglob("*.pkl"))
     assert pickles, "jedi kept no parse cache here"
     for pickle in pickles:
         pickle.write_bytes(b"")
     with logged_kernel(second, env) as (_, kc, log):
         assert execute(kc, "my_variable = 1").status == "ok"
-        assert "my_variable" in complete(kc, "my_")["matches"], log.read_text()
+        assert "path" in complete(kc, "import os; os.pa")["matches"], log.read_text()
+        assert "my_variable" in complete(kc, "my_")["matches"]
         assert "zip" in complete(kc, "zi")["matches"]
 
 
@@ -212,12 +215,10 @@ def test_a_runtime_that_does_not_answer_gives_an_empty_reply(
     runtime = runtime_process(km)
     os.kill(runtime.pid, signal.SIGSTOP)
     try:
-        # Answered, not hung: what the notebook's names complete...
+        # Answered, not hung: an empty reply. (No quick answer from the
+        # notebook's names either: a warm, idle runtime has no reason to be
+        # slow, and its kinds and docs are worth the wait.)
         content = complete(kc, "my_var")
-        assert content["status"] == "ok"
-        assert content["matches"] == ["my_variable"]
-        # ... else nothing, once the runtime had its time.
-        content = complete(kc, "import os; os.pa")
         assert content["status"] == "ok"
         assert content["matches"] == []
         assert inspect(kc, "my_variable")["found"] is False

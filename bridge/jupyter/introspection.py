@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ipykernel.kernelbase import Kernel as _Base
 
     from bridge.notebook.cells import CellRegistry
+    from bridge.runs.correlator import Correlator
     from bridge.runtime.client import RuntimeClient
 else:
     _Base = object
@@ -59,12 +60,16 @@ class IntrospectionMixin(_Base):
         async def _ensure_runtime(self) -> RuntimeClient: ...
 
         _cells: CellRegistry
+        _correlator: Correlator
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._history = History()
         self._completer = Completions(
-            self._ensure_runtime, self.log, names=lambda: self._cells.defined_names()
+            self._ensure_runtime,
+            self.log,
+            names=lambda: self._cells.defined_names(),
+            busy=lambda: self._correlator.activity()[0] > 0,
         )
         # jedi is not thread-safe: one worker, and never on the event loop.
         self._jedi = concurrent.futures.ThreadPoolExecutor(

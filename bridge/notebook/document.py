@@ -234,10 +234,10 @@ _DEFAULT_CONFIG: dict[str, Any] = {}
 
 
 def _default_config() -> dict[str, Any]:
-    """A new cell's config as marimo's document gives it (shared: read-only)."""
+    """A new cell's config as marimo's document gives it (a copy of its own)."""
     if not _DEFAULT_CONFIG:
         _DEFAULT_CONFIG.update({k: getattr(_config({}), k) for k in CONFIG_KEYS})
-    return _DEFAULT_CONFIG
+    return dict(_DEFAULT_CONFIG)
 
 
 def _cell_id(cell_id: str) -> Any:

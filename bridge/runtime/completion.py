@@ -18,13 +18,16 @@ without it, as on a fresh machine). So:
   runtime because it competes for the runtime's GIL with whatever cell runs:
   nbclient and papermill, which send their requests back to back, never
   leave it idle and so never pay for it;
-* a Tab pressed while the runtime's answer is still to come (its first one,
-  cold, or a runtime busy with a cell that holds the GIL) is answered after
-  ``QUICK_BUDGET`` from the notebook's own names, the builtins and the
-  keywords, when one of them starts with the name being typed: an answer
-  JupyterLab would drop is worth nothing, and a fresh machine's first Tab
-  came before the warm-up had finished (jedi's cache empty: about 3 s). A
-  prefix none of them completes (``os.pa``) still waits for the runtime.
+* a Tab pressed while the runtime is cold (starting, or its first answer
+  still to come) or busy with a run (a cell that holds the GIL) is answered
+  after ``QUICK_BUDGET`` from what the kernel knows itself, when something
+  there starts with the name being typed: the names the cell's own code
+  binds, the notebook's global names, the builtins and the keywords. An
+  answer JupyterLab would drop is worth nothing, and a fresh machine's first
+  Tab came before the warm-up had finished (jedi's cache empty: about 3 s).
+  An attribute (``os.pa``), a module being imported, or a prefix none of
+  those start still waits for the runtime, and so does any completion of a
+  warm, idle runtime, whose kinds and docs are worth the wait.
 """
 
 from __future__ import annotations
@@ -81,10 +84,12 @@ class Completions:
         runtime: Callable[[], Awaitable[Any]],
         log: logging.Logger,
         names: Callable[[], Iterable[str]] = tuple,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self._runtime = runtime
         self._log = log
         self._names = names  # the global names the notebook's cells define
+        self._busy = busy  # whether a run is in flight
         self._waiters: dict[str, asyncio.Future[CompletionResult]] = {}
         # The runtime whose completion worker has answered once (warm).
         self._warm: object | None = None
@@ -149,9 +154,26 @@ class Completions:
     async def ask(self, document: str, quick: bool = True) -> CompletionResult | None:
         """marimo's completion of ``document``'s end; None if none came in time.
 
-        With ``quick``, an answer that is not there after ``QUICK_BUDGET`` is
-        ``quick_answer``'s, when it has one.
+        With ``quick``, while the runtime is cold (starting, or its first
+        answer still to come) or busy with a run, an answer that is not there
+        after ``QUICK_BUDGET`` is ``quick_answer``'s when it has one; the
+        runtime's own answer still arrives, and warms it, for nobody.
         """
+        asked = asyncio.ensure_future(self._ask(document))
+        if quick:
+            done, _ = await asyncio.wait({asked}, timeout=QUICK_BUDGET)
+            if not done and (self._warm is None or self._busy()):
+                answer = quick_answer(uuid.uuid4().hex, document, self._names)
+                if answer is not None:
+                    self._log.info(
+                        "completion: the marimo runtime had not answered within %.1f s;"
+                        " answered from the names the kernel knows",
+                        QUICK_BUDGET,
+                    )
+                    return answer
+        return await asked
+
+    async def _ask(self, document: str) -> CompletionResult | None:
         loop = asyncio.get_running_loop()
         try:
             # Shielded: giving up must not cancel the runtime's start, which
@@ -166,18 +188,6 @@ class Completions:
         self._waiters[request_id] = waiter
         try:
             runtime.complete(_command(request_id, document))
-            if quick and budget > QUICK_BUDGET:
-                done, _ = await asyncio.wait({waiter}, timeout=QUICK_BUDGET)
-                if not done:
-                    answer = quick_answer(request_id, document, self._names())
-                    if answer is not None:
-                        self._log.info(
-                            "completion: the marimo runtime had not answered within %.1f s;"
-                            " answered from the notebook's names",
-                            QUICK_BUDGET,
-                        )
-                        return answer
-                budget -= QUICK_BUDGET
             result = await asyncio.wait_for(waiter, budget)
         except asyncio.TimeoutError:
             self._log.warning(
@@ -190,21 +200,29 @@ class Completions:
             return None
         finally:
             self._waiters.pop(request_id, None)
-        self._warm = runtime
+        if runtime.alive:
+            self._warm = runtime
         return result
 
 
 def quick_answer(
-    request_id: str, document: str, notebook_names: Iterable[str]
+    request_id: str, document: str, notebook_names: Callable[[], Iterable[str]]
 ) -> CompletionResult | None:
-    """The notebook's names, builtins and keywords that complete the name
-    typed at ``document``'s end; None when there is none (an attribute, or
-    a prefix nothing here starts)."""
-    prefix = _typed_name(document)
-    if prefix is None:
+    """What completes the name typed at ``document``'s end without the
+    runtime: the names the document itself holds (a function's parameters,
+    a cell's own imports), the notebook's global names (``notebook_names()``;
+    its ``_private`` names are each cell's own), builtins and keywords. None
+    where only the runtime knows (an attribute, a module being imported) or
+    nothing should be offered (a name being defined, a string, a comment)."""
+    typed = _typed_name(document)
+    if typed is None:
         return None
-    # jedi's kinds where they are plain; a notebook name's is not known here.
-    found = {n: "" for n in notebook_names if n.startswith(prefix)}
+    prefix, own = typed
+    # jedi's kinds where they are plain; a name of the notebook's is not known here.
+    found = {n: "" for n in own if n.startswith(prefix)}
+    for name in notebook_names():
+        if name.startswith(prefix) and not name.startswith("_"):
+            found.setdefault(name, "")
     for name in dir(builtins):
         if name.startswith(prefix) and not name.startswith("_"):
             kind = "class" if isinstance(getattr(builtins, name), type) else "function"
@@ -221,26 +239,63 @@ def quick_answer(
     )
 
 
-def _typed_name(document: str) -> str | None:
-    """The name being typed at ``document``'s end, unless it is an attribute
-    or inside a string or a comment (jedi's to answer, or nobody's)."""
-    tokens: list[tokenize.TokenInfo] = []
+# After these the name being typed is one being made (``def f``, ``as x``)
+# or a module's (``import ma``, ``from os import pa``): not a name in scope.
+_NOT_A_REFERENCE = frozenset({"import", "from", "def", "class", "as", "global", "nonlocal"})
+
+
+def _typed_name(document: str) -> tuple[str, set[str]] | None:
+    """The name being typed at ``document``'s end, and the names the
+    document binds before it; None unless it is a reference to a name."""
+    statements: list[list[tokenize.TokenInfo]] = [[]]
     try:
         for token in tokenize.generate_tokens(io.StringIO(document).readline):
             if token.type == tokenize.ERRORTOKEN:
                 return None  # an unclosed string, or worse
-            if token.type not in _LAYOUT:
-                tokens.append(token)
+            if token.type == tokenize.NEWLINE or token.string == ";":
+                statements.append([])
+            elif token.type not in _LAYOUT:
+                statements[-1].append(token)
     except (tokenize.TokenError, SyntaxError):
         pass  # an open bracket or string at the end: what came before counts
+    # The tokenizer ends a last line without a newline with one of its own.
+    last = next((st for st in reversed(statements) if st), [])
     lines = document.split("\n")
-    if not tokens or tokens[-1].type != tokenize.NAME:
+    if not last or last[-1].type != tokenize.NAME:
         return None
-    if tokens[-1].end != (len(lines), len(lines[-1])):
+    if last[-1].end != (len(lines), len(lines[-1])):
         return None  # a space, or a string the tokenizer gave up in, after it
-    if len(tokens) > 1 and tokens[-2].string == ".":
+    if len(last) > 1 and (last[-2].string == "." or last[-2].string in _NOT_A_REFERENCE):
         return None
-    return tokens[-1].string
+    if last[0].string in ("import", "from"):
+        return None  # ``import a, ma``: a module's name, the runtime's to say
+    typed = last.pop().string
+    return typed, _bound(statements)
+
+
+def _bound(statements: list[list[tokenize.TokenInfo]]) -> set[str]:
+    """The names the statements mention, roughly: every name but attributes
+    and keywords, and of an import only what it binds."""
+    names: set[str] = set()
+    for statement in statements:
+        words = [t.string for t in statement]
+        if words and words[0] in ("import", "from"):
+            start = words.index("import") + 1 if "import" in words else len(words)
+            group: list[str] = []  # one imported name: ``a.b``, ``c as d``
+            for word in [*words[start:], ","]:
+                if word in (",", "(", ")"):
+                    bound = group[-1:] if len(group) > 2 and group[-2] == "as" else group[:1]
+                    names.update(n for n in bound if n.isidentifier())
+                    group = []
+                elif word != ".":
+                    group.append(word)
+            continue
+        for i, token in enumerate(statement):
+            if token.type != tokenize.NAME or keyword.iskeyword(token.string):
+                continue
+            if i == 0 or words[i - 1] != ".":
+                names.add(token.string)
+    return names
 
 
 def _command(request_id: str, document: str) -> Any:

@@ -11,11 +11,12 @@ A save is not free: marimo's codegen compiles every cell, and does a pass
 over the notebook's variables per cell (about 0.35 s of CPU at 1,000 cells
 here), on this thread, holding the GIL the kernel's event loop needs. Saving
 after every request of a burst (Run All, an agent's loop) made a 1,000-cell
-edit-run five times slower. So after a save that took ``t``, the next one
-starts no sooner than ``t * (1 / SAVE_SHARE - 1)`` later: saves take at most
-``SAVE_SHARE`` of the kernel's time, a small notebook's next save still
-starts at once (its saves take milliseconds), and ``flush`` (a shutdown)
-does not wait.
+edit-run five times slower. So after a save that took ``t`` of this
+thread's CPU, the next one starts no sooner than ``t * (1 / SAVE_SHARE - 1)``
+later (at most ``MAX_PAUSE``): saves take at most ``SAVE_SHARE`` of the
+kernel's time, a small notebook's next save still starts at once (its saves
+take milliseconds), and ``flush`` (a shutdown) does not wait. CPU, not
+wall time: a slow disk's fsync holds no GIL and earns no pause.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # At most this share of the kernel's time goes to saving the twin.
 SAVE_SHARE = 0.2
+# However costly the last save, the next waits no longer than this.
+MAX_PAUSE = 5.0
 
 
 @dataclass(frozen=True)
@@ -121,15 +124,16 @@ class TwinWriter:
                     return
                 snapshot, self._pending = self._pending, None
                 self._busy = True
-            started = time.monotonic()
+            cpu = time.thread_time()
             try:
                 failure = self._save(snapshot)
             except Exception as exc:  # never let one bad save end the writer
                 log.warning("twin save failed", exc_info=True)
                 failure = f"{type(exc).__name__}: {exc}"
-            took = time.monotonic() - started
+            took = time.thread_time() - cpu
             with self._cond:
-                self._not_before = started + took / SAVE_SHARE
+                pause = min(took * (1 / SAVE_SHARE - 1), MAX_PAUSE)
+                self._not_before = time.monotonic() + pause
                 self._busy = False
                 if failure is None:
                     self._failure, self._failure_told = None, False

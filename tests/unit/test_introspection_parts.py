@@ -270,7 +270,7 @@ def test_history_codes_are_each_input_at_its_latest_run(history: History) -> Non
     assert history.codes() == ["a = 1", "print(a)", "b = 2", "c = 3"]
 
 
-NOTEBOOK = ("monthly_income", "monthly_rent", "zipped")
+NOTEBOOK = ("monthly_income", "monthly_rent", "zipped", "_private_one")
 
 
 @pytest.mark.parametrize(
@@ -281,10 +281,15 @@ NOTEBOOK = ("monthly_income", "monthly_rent", "zipped")
         ("f(a,\n  monthly_i", ["monthly_income"]),  # an open bracket
         ("y = 1\nzi", ["zip", "zipped"]),  # a builtin beside a notebook name
         ("imp", ["import"]),
+        # What the cell itself binds: parameters, loop targets, imports.
+        ("def f(value):\n    return va", ["value", "vars"]),
+        ("for item in data:\n    ite", ["item", "iter"]),
+        ("import numpy as np\nnp", ["np"]),
+        ("from m import (cc as dd,\n    ee)\nd", ["dd", "def", "del", "delattr", "dict", "dir", "divmod"]),
     ],
 )
 def test_the_quick_answer_completes_the_name_being_typed(document: str, names: list[str]) -> None:
-    answer = quick_answer("r1", document, NOTEBOOK)
+    answer = quick_answer("r1", document, lambda: NOTEBOOK)
     assert answer is not None
     assert [o.name for o in answer.options] == names
     reply = complete_reply(answer, len(document))
@@ -294,7 +299,7 @@ def test_the_quick_answer_completes_the_name_being_typed(document: str, names: l
 
 
 def test_the_quick_answer_names_the_kinds_it_knows() -> None:
-    answer = quick_answer("r1", "zi", NOTEBOOK)
+    answer = quick_answer("r1", "zi", lambda: NOTEBOOK)
     assert answer is not None
     kinds = {o.name: o.type for o in answer.options}
     assert kinds == {"zip": "class", "zipped": ""}
@@ -313,7 +318,15 @@ def test_the_quick_answer_names_the_kinds_it_knows() -> None:
         "monthly_ ",  # past the name
         "qqq",  # nothing starts so
         "",
+        "_priv",  # a cell's private names are its own
+        "import ma",  # a module's name
+        "import os, ma",
+        "from os import pa",
+        "from a.b import (c,\n  d",
+        "def ma",  # a name being made
+        "class Zi",
+        "with open(f) as fi",
     ],
 )
 def test_no_quick_answer_where_only_the_runtime_knows(document: str) -> None:
-    assert quick_answer("r1", document, NOTEBOOK) is None
+    assert quick_answer("r1", document, lambda: NOTEBOOK) is None
