@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bridge.notebook.defs import defined_names
 
@@ -47,6 +47,9 @@ class _Index(Generic[_Key]):
 
     def __init__(self) -> None:
         self._cells: dict[_Key, dict[str, Cell]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._cells)
 
     def add(self, key: _Key, cell: Cell) -> None:
         self._cells.setdefault(key, {})[cell.marimo_id] = cell
@@ -79,7 +82,6 @@ class CellRegistry:
         # kept up to date so that finding it is not a pass over every cell:
         # cells no request ran yet, by code and by names, and the cells of
         # id-less requests by names.
-        self._unclaimed: set[str] = set()
         self._waiting_code: _Index[str] = _Index()
         self._waiting_defs: _Index[frozenset[str]] = _Index()
         self._idless_defs: _Index[frozenset[str]] = _Index()
@@ -104,7 +106,7 @@ class CellRegistry:
 
     def unclaimed(self) -> bool:
         """Whether a cell of the twin or of code mode waits for a request."""
-        return bool(self._unclaimed)
+        return bool(self._waiting_code)  # every unclaimed cell is there
 
     def claim(self, code: str, jupyter_id: str | None, label: str) -> Cell:
         """The cell this request runs in, created if needed, code updated."""
@@ -214,21 +216,22 @@ class CellRegistry:
         self._by_jupyter[jupyter_id] = cell
         self._jupyter_of[cell.marimo_id] = jupyter_id
 
-    def _index(self, cell: Cell) -> None:
+    def _entries(self, cell: Cell) -> list[tuple[_Index[Any], Any]]:
+        """Where the cell is indexed, by what it is now."""
+        entries: list[tuple[_Index[Any], Any]] = []
         if not cell.claimed:
-            self._unclaimed.add(cell.marimo_id)
-            self._waiting_code.add(cell.code.strip(), cell)
+            entries.append((self._waiting_code, cell.code.strip()))
             if cell.defs:
-                self._waiting_defs.add(cell.defs, cell)
+                entries.append((self._waiting_defs, cell.defs))
         if cell.jupyter_id is None and cell.defs:
-            self._idless_defs.add(cell.defs, cell)
+            entries.append((self._idless_defs, cell.defs))
+        return entries
+
+    def _index(self, cell: Cell) -> None:
+        for index, key in self._entries(cell):
+            index.add(key, cell)
 
     def _unindex(self, cell: Cell) -> None:
-        """Before a change to what ``_index`` reads of the cell."""
-        if not cell.claimed:
-            self._unclaimed.discard(cell.marimo_id)
-            self._waiting_code.remove(cell.code.strip(), cell)
-            if cell.defs:
-                self._waiting_defs.remove(cell.defs, cell)
-        if cell.jupyter_id is None and cell.defs:
-            self._idless_defs.remove(cell.defs, cell)
+        """Before a change to what ``_entries`` reads of the cell."""
+        for index, key in self._entries(cell):
+            index.remove(key, cell)
