@@ -119,6 +119,10 @@ def _render(cells: list[CellState], template: Any | None) -> str:
     from marimo._internal.converters import MarimoConvert
     from marimo._internal.schemas import serialization as ser
 
+    from bridge.twin import codegen_speedup
+
+    codegen_speedup.install()  # once: a render O(cells) instead of O(cells²)
+
     defs = [
         (ser.SetupCell if c.id == SETUP_ID else ser.CellDef)(
             code=c.code,
