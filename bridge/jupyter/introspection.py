@@ -69,7 +69,7 @@ class IntrospectionMixin(_Base):
             self._ensure_runtime,
             self.log,
             names=lambda: self._cells.defined_names(),
-            busy=lambda: self._correlator.activity()[0] > 0,
+            busy=lambda: len(self._correlator) > 0,  # a run in flight
         )
         # jedi is not thread-safe: one worker, and never on the event loop.
         self._jedi = concurrent.futures.ThreadPoolExecutor(
@@ -121,9 +121,6 @@ class IntrospectionMixin(_Base):
             self.set_parent(ident, parent, channel="shell")
 
     # -- the runtime's completion ----------------------------------------
-    async def _ask_completion(self, document: str) -> CompletionResult | None:
-        return await self._completer.ask(document)
-
     async def _find_source(self, code: str, target: Target) -> Source | None:
         loop = asyncio.get_running_loop()
         job = loop.run_in_executor(
@@ -145,7 +142,7 @@ class IntrospectionMixin(_Base):
     # -- the protocol ----------------------------------------------------
     async def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:
         cursor = _clamp(code, cursor_pos)
-        result = await self._ask_completion(code[:cursor])
+        result = await self._completer.ask(code[:cursor])
         return complete_reply(result, cursor)
 
     async def do_inspect(

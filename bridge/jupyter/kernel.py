@@ -35,7 +35,7 @@ from bridge.jupyter.outputs import (
 )
 from bridge.jupyter.protocol import ProtocolMixin
 from bridge.jupyter.reply import error_content, rerun_summary
-from bridge.jupyter.run_all import RunAllTracker, header
+from bridge.jupyter.run_all import RunAllTracker, peek
 from bridge.jupyter.runtime_host import RuntimeHostMixin
 from bridge.jupyter.stdin import InputBroker
 from bridge.jupyter.validate import refused
@@ -472,8 +472,9 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
     # -- shell messages, before ipykernel reads them ----------------------
     async def shell_main(self, subshell_id: str | None, msg: Any) -> None:
         msg_type = None
-        if subshell_id is None and self.session is not None:
-            head = header(self.session, msg)
+        found = peek(self.session, msg) if subshell_id is None and self.session else None
+        if found is not None:
+            head = found["header"]
             msg_type = head.get("msg_type")
             if msg_type == "execute_request":
                 # Waiting until ipykernel takes it up (set_parent): Run All's
@@ -483,7 +484,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 self._run_all.arrived(str(head.get("msg_id")), msg)
             elif msg_type == "comm_msg":
                 # A widget interaction goes to the runtime before ipykernel's busy.
-                self._widget_face.peek(msg)
+                self._widget_face.peek(found)
         if msg_type in CONCURRENT_REQUESTS and self._main_asyncio_lock.locked():
             await self.answer_concurrently(msg)
             return

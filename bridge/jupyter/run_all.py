@@ -62,26 +62,30 @@ class RunAllTracker:
         return msg_id in self._fresh.get(cell, ())
 
 
-def header(session: Any, msg: Any) -> dict[str, Any]:
-    """The header of a raw shell message, or {} when it cannot be read."""
-    try:
-        _, frames = session.feed_identities(msg, copy=False)
-        found = session.deserialize(frames, content=False, copy=False)["header"]
-    except Exception:
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def read_ahead(session: Any, msg: Any) -> dict[str, Any] | None:
-    """A raw shell message (header, metadata, content) read before ipykernel
-    reads it, or None when it cannot be read. ``content=False`` checks the
-    signature without recording its digest: ipykernel's own read later is
-    not taken for a replay."""
+def peek(session: Any, msg: Any) -> dict[str, Any] | None:
+    """A raw shell message read before ipykernel reads it (header,
+    metadata; its content still packed), or None when it cannot be read.
+    ``content=False`` checks the signature without recording its digest:
+    ipykernel's own read later is not taken for a replay."""
     try:
         _, frames = session.feed_identities(msg, copy=False)
         found = session.deserialize(frames, content=False, copy=False)
+    except Exception:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def unpacked(session: Any, found: dict[str, Any]) -> dict[str, Any] | None:
+    """A peeked message with its content read; None when it cannot be."""
+    try:
         content = found["content"]
         found["content"] = session.unpack(content.bytes if hasattr(content, "bytes") else content)
     except Exception:
         return None
-    return found if isinstance(found, dict) else None
+    return found
+
+
+def read_ahead(session: Any, msg: Any) -> dict[str, Any] | None:
+    """A raw shell message, content and all, read before ipykernel reads it."""
+    found = peek(session, msg)
+    return unpacked(session, found) if found is not None else None

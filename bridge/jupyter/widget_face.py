@@ -8,7 +8,7 @@ from typing import Any
 
 from ipykernel.kernelbase import Kernel
 
-from bridge.jupyter.run_all import read_ahead
+from bridge.jupyter.run_all import unpacked
 from bridge.widgets.interactions import Run
 from bridge.widgets.relay import WidgetRelay
 
@@ -45,10 +45,10 @@ class WidgetFace:
             metadata=metadata or None,
         )
 
-    def peek(self, msg: Any) -> None:
-        """A raw comm_msg, before ipykernel handles it: its interaction goes
-        to the runtime now (relay.early)."""
-        parent = read_ahead(self._kernel.session, msg)
+    def peek(self, found: dict[str, Any]) -> None:
+        """A comm_msg peeked at before ipykernel handles it (run_all.peek):
+        its interaction goes to the runtime now (relay.early)."""
+        parent = unpacked(self._kernel.session, found)
         if parent is not None:  # else ipykernel says what is wrong with it
             self.relay.early(parent)
 

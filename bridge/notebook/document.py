@@ -22,9 +22,8 @@ under tests/unit/test_document.py.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -62,11 +61,10 @@ class Document:
         self._doc = NotebookDocument([_to_marimo(c) for c in cells or []])
         # Bumped on every applied change; the twin writer saves on change.
         self.version = 0
-        # Each cell as the twin saves it, in the document's order, and its
-        # code: marimo's document finds a cell by a scan, and every request
-        # asks (is the code new?). None: rebuild from marimo's when asked.
+        # Each cell as the twin saves it, by id, in the document's order:
+        # marimo's document finds a cell by a scan, and every request asks
+        # (is the code new?). None: rebuild from marimo's when asked.
         self._states: dict[str, CellState] | None = None
-        self._codes: dict[str, str] = {}
         # The kernel's own changes not yet applied to marimo's document, at
         # most one per cell: applying a transaction costs marimo a pass over
         # every cell, so they are applied together when the document itself
@@ -78,12 +76,7 @@ class Document:
         if self._states is None:
             self._flush()
             self._states = {str(c.id): _from_marimo(c) for c in self._doc.cells}
-            self._codes = {cell_id: state.code for cell_id, state in self._states.items()}
         return self._states
-
-    def _code_map(self) -> dict[str, str]:
-        self._state_map()
-        return self._codes
 
     def _flush(self) -> None:
         if not self._pending:
@@ -94,10 +87,10 @@ class Document:
         self.version = version
 
     def __len__(self) -> int:
-        return len(self._code_map())
+        return len(self._state_map())
 
     def __contains__(self, cell_id: object) -> bool:
-        return cell_id in self._code_map()
+        return cell_id in self._state_map()
 
     @property
     def ids(self) -> list[str]:
@@ -105,11 +98,12 @@ class Document:
         return [str(i) for i in self._doc.cell_ids]
 
     def code(self, cell_id: str) -> str | None:
-        return self._code_map().get(cell_id)
+        state = self._state_map().get(cell_id)
+        return state.code if state is not None else None
 
     def codes(self) -> Mapping[str, str]:
         """Every cell's code by id (a live, read-only view)."""
-        return MappingProxyType(self._code_map())
+        return _Codes(self._state_map)
 
     def states(self) -> list[CellState]:
         return list(self._state_map().values())
@@ -126,9 +120,9 @@ class Document:
         """Create the cell (at the end) or replace its code; True if changed."""
         from marimo._messaging.notebook import CreateCell, SetCode
 
-        states, codes = self._state_map(), self._codes
-        existing = codes.get(cell_id)
-        if existing == code:
+        states = self._state_map()
+        existing = states.get(cell_id)
+        if existing is not None and existing.code == code:
             return False
         cid = _cell_id(cell_id)
         earlier = self._pending.get(cell_id)
@@ -143,23 +137,22 @@ class Document:
                 change = CreateCell(cell_id=cid, code=code, name=DEFAULT_NAME, config=_config({}))
             else:
                 change = SetCode(cell_id=cid, code=code)
-            states[cell_id] = replace(states[cell_id], code=code)
+            states[cell_id] = replace(existing, code=code)
         self._pending[cell_id] = change
-        codes[cell_id] = code
         self.version += 1
         return True
 
     def delete(self, cell_id: str) -> bool:
         from marimo._messaging.notebook import CreateCell, DeleteCell
 
-        states, codes = self._state_map(), self._codes
-        if cell_id not in codes:
+        states = self._state_map()
+        if cell_id not in states:
             return False
         if isinstance(self._pending.get(cell_id), CreateCell):
             del self._pending[cell_id]  # never reached marimo's document
         else:
             self._pending[cell_id] = DeleteCell(cell_id=_cell_id(cell_id))
-        del codes[cell_id], states[cell_id]
+        del states[cell_id]
         self.version += 1
         return True
 
@@ -207,6 +200,22 @@ class Document:
         if self._doc.version != before:
             self.version += 1
         return True
+
+
+class _Codes(Mapping[str, str]):
+    """Each cell's code by id, read from the document's states."""
+
+    def __init__(self, states: Callable[[], dict[str, CellState]]) -> None:
+        self._states = states
+
+    def __getitem__(self, cell_id: str) -> str:
+        return self._states()[cell_id].code
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._states())
+
+    def __len__(self) -> int:
+        return len(self._states())
 
 
 def _applies(change: Any, doc: Any) -> bool:

@@ -67,7 +67,10 @@ IDLE_POLL = 0.1
 # in; Jupyter's complete_request names no cell, so this id names none.
 _NO_CELL = "__bridge_completion__"
 
-_LAYOUT = frozenset({tokenize.NEWLINE, tokenize.NL, tokenize.DEDENT, tokenize.ENDMARKER})
+# Tokens that are no part of a statement's words (a NEWLINE ends one).
+_NOT_WORDS = frozenset(
+    {tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENDMARKER}
+)
 
 
 class Completions:
@@ -147,9 +150,6 @@ class Completions:
         except Exception:
             self._log.warning("completion warm-up could not reach the runtime", exc_info=True)
             self._warming = self._warming_runtime = None
-
-    def is_warm(self, runtime: Any) -> bool:
-        return self._warm is runtime
 
     async def ask(self, document: str, quick: bool = True) -> CompletionResult | None:
         """marimo's completion of ``document``'s end; None if none came in time.
@@ -254,7 +254,7 @@ def _typed_name(document: str) -> tuple[str, set[str]] | None:
                 return None  # an unclosed string, or worse
             if token.type == tokenize.NEWLINE or token.string == ";":
                 statements.append([])
-            elif token.type not in _LAYOUT:
+            elif token.type not in _NOT_WORDS:
                 statements[-1].append(token)
     except (tokenize.TokenError, SyntaxError):
         pass  # an open bracket or string at the end: what came before counts

@@ -286,6 +286,8 @@ NOTEBOOK = ("monthly_income", "monthly_rent", "zipped", "_private_one")
         ("for item in data:\n    ite", ["item", "iter"]),
         ("import numpy as np\nnp", ["np"]),
         ("from m import (cc as dd,\n    ee)\nd", ["dd", "def", "del", "delattr", "dict", "dir", "divmod"]),
+        ("if x:\n    import numpy as np\n    np", ["np"]),  # an import in a block
+        ("# numpy, as np\nimport numpy as np\nnp", ["np"]),
     ],
 )
 def test_the_quick_answer_completes_the_name_being_typed(document: str, names: list[str]) -> None:
@@ -321,6 +323,8 @@ def test_the_quick_answer_names_the_kinds_it_knows() -> None:
         "_priv",  # a cell's private names are its own
         "import ma",  # a module's name
         "import os, ma",
+        "if x:\n    import os, ma",  # in a block
+        "# a comment first\nimport os, ma",
         "from os import pa",
         "from a.b import (c,\n  d",
         "def ma",  # a name being made
