@@ -14,6 +14,7 @@ memory, threads and descriptors are asserted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import random
@@ -561,3 +562,60 @@ def test_soak_10000_requests_leaks_nothing(
     assert slope < SOAK_SLOPE_LIMIT, detail
     # Stable: at most one thread or descriptor coming and going (executors).
     assert threads[-1] - threads[0] <= 1 and fds[-1] - fds[0] <= 1, detail
+
+
+# -- what a flood costs the kernel's memory ------------------------------------
+# Issue 19: 100 MB printed cost the bridge 211 to 297 MB at its peak.
+FLOOD_PEAK_LIMIT = 96 * MB
+FLOODS = {
+    "100 MB of print()": "for _ in range(100):\n    print('z' * 1_000_000)",
+    "100 MB of display()": "for _ in range(100):\n    display('z' * 1_000_000)",
+    "1 GB of print()": "for _ in range(1000):\n    print('z' * 1_000_000)",
+}
+
+
+@pytest.mark.parametrize("anchored", [True, False], ids=["cellId", "no-cellId"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        *list(FLOODS)[:2],
+        pytest.param(list(FLOODS)[2], marks=pytest.mark.faults),
+    ],
+)
+def test_a_flood_of_output_costs_the_kernel_a_bounded_peak(
+    kernel: tuple[KernelManager, BlockingKernelClient], report: Report, anchored: bool, kind: str
+) -> None:
+    km, kc = kernel
+    execute(kc, "pass", cell_id="warm" if anchored else None)
+    bridge, runtime = bridge_process(km), runtime_process(km)
+    idle = (bridge.memory_info().rss, runtime.memory_info().rss)
+    peaks = list(idle)
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                peaks[0] = max(peaks[0], bridge.memory_info().rss)
+                peaks[1] = max(peaks[1], runtime.memory_info().rss)
+            time.sleep(0.01)  # the sampling period, not a wait for state
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = execute(kc, FLOODS[kind], cell_id="flood" if anchored else None, timeout=300)
+    finally:
+        stop.set()
+        sampler.join()
+    grown = peaks[0] - idle[0]
+    report(
+        f"{kind} in one cell ({'cellId' if anchored else 'no cellId'})",
+        None,
+        "none",
+        f"peak RSS above idle: bridge +{grown / MB:.0f} MB, runtime +{(peaks[1] - idle[1]) / MB:.0f} MB",
+    )
+    assert result.status == "ok"
+    assert grown < FLOOD_PEAK_LIMIT, f"the bridge grew by {grown / MB:.0f} MB at its peak"
+    # The kernel still shows output (the limits' tail or notice) and works.
+    assert result.outputs
+    after = execute(kc, "1 + 1", cell_id="after" if anchored else None)
+    assert after.status == "ok" and "2" in after.text()

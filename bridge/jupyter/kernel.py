@@ -40,6 +40,7 @@ from bridge.jupyter.runtime_host import RuntimeHostMixin
 from bridge.jupyter.stdin import InputBroker
 from bridge.jupyter.validate import refused
 from bridge.jupyter.widget_face import WidgetFace
+from bridge.notebook.blame import Blame
 from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator, Sink
@@ -75,6 +76,8 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         self._correlator = Correlator()
         self._router = OutputRouter(self._send_iopub, self._cells)
         self._last_outputs = LastOutputs()
+        # marimo's word for a cell it did not run, mended (notebook/blame.py).
+        self._blame = Blame(self._cells, self._last_outputs)
         self._twin = TwinKeeper(os.environ, getattr(self.parent, "abs_connection_file", None))
         self._first_visible = True
         self._stdin = InputBroker(self.session, self.stdin_socket)
@@ -307,7 +310,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 replay = cell.marimo_id
             elif cell.marimo_id not in document:
                 self._cells.forget(cell.marimo_id)  # claimed above, never to run
-        elif (view := self._ran_for(msg_id, cell, rewritten.twin, request)) is not None:
+        elif (view := self._ran_for(parent, cell, rewritten.twin, request)) is not None:
             assert cell is not None
             request.settle(cell.marimo_id, view.errors)
             replay = cell.marimo_id
@@ -345,7 +348,9 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         finally:
             self._stdin_asker = None
             self._stdin.cancel()
-        self._run_all.ran(request.roots, request.dependents_ran())
+        self._run_all.ran(
+            request.msg_id, parent["header"], request.roots, request.dependents_ran()
+        )
         context = self._router.end(request)
         if not context.silent:
             self._warn(self._twin.notices(False, self.log.warning), parent)
@@ -354,12 +359,15 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             reply["payload"] = await self._ipython.help_pages(planned.pinfo)
         return reply
 
-    def _ran_for(self, msg_id: str, cell: Any, code: str, request: RequestRun) -> CellView | None:
+    def _ran_for(
+        self, parent: dict[str, Any], cell: Any, code: str, request: RequestRun
+    ) -> CellView | None:
         """The view of this request's cell if an earlier run already ran it
         for this request (Run All: as a dependent); None when the cell must
         run."""
         if cell is None or request.pending:
             return None
+        msg_id = request.msg_id
         view = self._router.view(cell.marimo_id)
         document = self._twin.document
         if (
@@ -367,7 +375,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             or view.stale
             or document is None
             or document.code(cell.marimo_id) != code
-            or not self._run_all.already_ran(msg_id, cell.marimo_id)
+            or not self._run_all.already_ran(msg_id, parent["header"], cell.marimo_id)
         ):
             return None
         return view

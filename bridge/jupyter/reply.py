@@ -6,7 +6,7 @@ from typing import Any
 
 from bridge.jupyter.outputs import SCRATCH, OutputRouter
 from bridge.runs.request import RequestRun
-from bridge.translate.errors import describe
+from bridge.translate.errors import describe, has_traceback
 from bridge.translate.traceback import RED, RESET
 
 
@@ -26,6 +26,17 @@ def error_content(request: RequestRun, router: OutputRouter) -> dict[str, Any] |
                 "evalue": "execution was interrupted",
                 "traceback": [f"{RED}KeyboardInterrupt{RESET}: execution was interrupted"],
             }
+        skipped = request.unexplained()
+        if skipped:
+            evalue = (
+                f"marimo did not run {', '.join(router.label(c) for c in sorted(skipped))} "
+                "and gave no reason"
+            )
+            return {
+                "ename": "CellNotRun",
+                "evalue": evalue,
+                "traceback": [f"{RED}CellNotRun{RESET}: {evalue}"],
+            }
         return None
     cell, error = failures[0]
     described = describe(error, router.label)
@@ -38,7 +49,7 @@ def error_content(request: RequestRun, router: OutputRouter) -> dict[str, Any] |
         lines.append(
             f"{RED}{router.label(cell)}, which re-ran because of this cell, failed:{RESET}"
         )
-    if view is not None and view.traceback and error.get("type") == "exception":
+    if view is not None and view.traceback and has_traceback(error):
         lines.extend(view.traceback)
     else:
         lines.append(f"{RED}{described.ename}{RESET}: {described.evalue}")

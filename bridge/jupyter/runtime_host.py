@@ -22,6 +22,7 @@ from tornado import ioloop
 
 from bridge.jupyter.outputs import OutputRouter
 from bridge.jupyter.stdin import InputBroker
+from bridge.notebook.blame import Blame
 from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator, Run
@@ -50,6 +51,7 @@ class RuntimeHostMixin:
     _correlator: Correlator
     _router: OutputRouter
     _last_outputs: LastOutputs
+    _blame: Blame
     _twin: TwinKeeper
     _stdin: InputBroker
     # (parent, ident) of the request that may answer input(); None: EOF.
@@ -165,6 +167,7 @@ class RuntimeHostMixin:
                 changed |= self._apply_transaction(note.transaction)
                 continue
             if isinstance(note, CellOp):
+                note = self._blame.correct(note)
                 self._last_outputs.feed(note)
                 for item in note.console_items():
                     if item.channel == "stdin":

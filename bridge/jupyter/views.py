@@ -24,8 +24,11 @@ TRACEBACK_MIME = "application/vnd.marimo+traceback"
 # console says how much.
 CONSOLE_LIMIT = 1_000_000
 # Figures (``plt.show()``) and ``display()`` outputs a cell keeps for its
-# value display; the oldest go first (a loop without clear_output).
-MEDIA_LIMIT = 100
+# value displays, in bytes: past it the oldest are forgotten (a loop
+# without clear_output). The frontend keeps showing them; only a later run
+# from another request, which redraws every display, shows FORGOTTEN.
+MEDIA_BYTES = 16_000_000
+FORGOTTEN: dict[str, Any] = {"text/plain": "(an earlier output of this run, no longer kept)"}
 
 Bundle = tuple[dict[str, Any], dict[str, Any]]
 Label = Any  # Callable[[str], str]: a cell id -> "Cell In[3]"
@@ -43,6 +46,9 @@ class CellView:
     # What the run showed besides its value, in order: figures and display()
     # outputs, each with its display id (display(obj, display_id=...)).
     media: list[tuple[Bundle, str | None]] = field(default_factory=list)
+    media_bytes: int = 0
+    # media[:media_forgotten] are FORGOTTEN.
+    media_forgotten: int = 0
     errors: list[dict[str, Any]] | None = None
     traceback: list[str] | None = None
     console_display: str | None = None
@@ -70,6 +76,7 @@ class CellView:
         self.console_size = 0
         self.console_cut = 0
         self.media.clear()
+        self.media_bytes = self.media_forgotten = 0
 
     def set_output(self, output: CellOutput) -> None:
         if output.channel == "marimo-error":
@@ -101,15 +108,33 @@ class CellView:
             # Both waits are one here: the displays are redrawn at the throttle.
             self.clear_console()
         elif op.op == "update":
-            for i, (_, display_id) in enumerate(self.media):
-                if display_id == op.display_id:
+            for i, (old, display_id) in enumerate(self.media):
+                if display_id == op.display_id and i >= self.media_forgotten:
                     self.media[i] = ((op.data, op.metadata), display_id)
+                    self.media_bytes += _size(op.data) - _size(old[0])
+            self._keep_within()
         else:
             self._show((op.data, op.metadata), op.display_id)
 
     def _show(self, bundle: Bundle, display_id: str | None) -> None:
         self.media.append((bundle, display_id))
-        del self.media[:-MEDIA_LIMIT]
+        self.media_bytes += _size(bundle[0])
+        self._keep_within()
+
+    def _keep_within(self) -> None:
+        """Forget the oldest media past MEDIA_BYTES, keeping their places:
+        each has its own display, and what a display shows was sent."""
+        while self.media_bytes > MEDIA_BYTES and self.media_forgotten < len(self.media) - 1:
+            i = self.media_forgotten
+            (data, _), display_id = self.media[i]
+            self.media[i] = ((FORGOTTEN, {}), display_id)
+            self.media_bytes -= _size(data)
+            self.media_forgotten += 1
+            # Its display shows it already: forgetting it sends nothing.
+            if i == 0 and self.value_sent is data:
+                self.value_sent = FORGOTTEN
+            elif 0 < i <= len(self.more_sent) and self.more_sent[i - 1] is data:
+                self.more_sent[i - 1] = FORGOTTEN
 
     def _append_text(self, text: str) -> None:
         self.console.append(text)
@@ -153,13 +178,18 @@ class CellView:
 
     def error_lines(self, label: Label) -> list[str]:
         errors = self.errors or []
-        if self.traceback and any(e.get("type") == "exception" for e in errors):
+        if self.traceback and any(error_text.has_traceback(e) for e in errors):
             return self.traceback
         described = [error_text.describe(e, label) for e in errors]
         return [f"{RED}{d.ename}{RESET}: {d.evalue}" for d in described]
 
 
 EMPTY: dict[str, Any] = {"text/plain": ""}
+
+
+def _size(data: dict[str, Any]) -> int:
+    """About what a bundle holds (its text and encoded images)."""
+    return sum(len(v) if isinstance(v, (str, bytes)) else 64 for v in data.values())
 
 
 def combined(bundles: list[dict[str, Any]]) -> dict[str, Any]:

@@ -179,6 +179,12 @@ class CellRegistry:
         """Every global name the cells define (completion's quick answer)."""
         return {name for cell in self._by_marimo.values() for name in cell.defs}
 
+    def definers(self, name: str) -> list[str]:
+        """The cells that define ``name``, oldest first (a pass over every
+        cell: for explaining an error, not for a request's way)."""
+        found = [cell for cell in self._by_marimo.values() if name in cell.defs]
+        return [cell.marimo_id for cell in sorted(found, key=lambda c: c.seq)]
+
     def jupyter_ids(self) -> dict[str, str]:
         """marimo id -> Jupyter id, for every cell whose Jupyter id is known."""
         return dict(self._jupyter_of)

@@ -35,6 +35,10 @@ class LastOutputs:
             else:
                 self._append(op.cell_id, op.console_items())
 
+    def output(self, cell_id: str) -> CellOutput | None:
+        """The cell's latest output (its value, or its marimo-error)."""
+        return self._output.get(cell_id)
+
     def _append(self, cell_id: str, new: list[CellOutput]) -> None:
         items = self._console.setdefault(cell_id, [])
         chars = self._console_chars.get(cell_id, 0)

@@ -65,7 +65,7 @@ class RequestRun:
 
     def own_failure(self) -> bool:
         """Whether the executed cells themselves failed (not only dependents)."""
-        if self.lost is not None or self.interrupted:
+        if self.lost is not None or self.interrupted or self.unexplained():
             return True
         return any(cell in self.roots or cell == "__scratch__" for cell, _ in self.failures())
 
@@ -123,6 +123,12 @@ class RequestRun:
         ]
         found.sort(key=lambda item: item[0] not in self.roots)
         return found
+
+    def unexplained(self) -> list[str]:
+        """Executed cells that never started and were told no reason (no
+        error item, not even a ``mo.stop()``): a run that skipped them
+        silently must not read as their success."""
+        return [c for c in self.roots if c not in self.ran and c not in self.errors]
 
     def dependents_ran(self) -> list[str]:
         return [cell for cell in self.ran if cell not in self.roots and cell != "__scratch__"]

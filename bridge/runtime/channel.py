@@ -33,6 +33,8 @@ from typing import Any
 PREFIX_ENV = "MARIMO_BRIDGE_IPC_PREFIX"
 # Channel -> the "port" that names its socket file.
 PORTS = {"control": 1, "ui_element": 2, "completion": 3, "input": 4, "stream": 5}
+# Messages of the runtime's stream queued at each end (bind, use_prefix).
+STREAM_QUEUE = 8
 # Unix socket paths are limited to 107 bytes.
 _MAX_PATH = 100
 PREFIX = "marimo-bridge-"
@@ -109,6 +111,10 @@ def bind(prefix: str) -> tuple[Any, Any]:
         input=Channel.Push(context, maxsize=1),
         stream=Channel.Pull(context, msg_type=KernelMessage),
     )
+    # ZeroMQ queues 1,000 messages each way by default, and a printing flood
+    # comes in messages of up to a megabyte: a few are enough, the runtime's
+    # writer waits for the bridge (console_flow.py).
+    conn.stream.socket.setsockopt(zmq.RCVHWM, STREAM_QUEUE)
     for name, port in PORTS.items():
         getattr(conn, name).socket.bind(f"{prefix}:{port}")
     info = ConnectionInfo(win32_interrupt=None, **PORTS)
@@ -136,10 +142,20 @@ def stop_receiver(conn: Any) -> bool:
 
 
 def use_prefix(prefix: str) -> None:
-    """Runtime side: connect marimo's channels to the host's private sockets."""
+    """Runtime side: connect marimo's channels to the host's private sockets,
+    the stream (the runtime's only PUSH channel) with a short send queue."""
+    import zmq
     from marimo._ipc import connection
 
     connection.ADDR = prefix
+    push = connection.Channel.Push.__func__  # type: ignore[attr-defined]
+
+    def short_push(cls: Any, context: Any, *, maxsize: int = 0) -> Any:
+        channel = push(cls, context, maxsize=maxsize)
+        channel.socket.setsockopt(zmq.SNDHWM, STREAM_QUEUE)
+        return channel
+
+    connection.Channel.Push = classmethod(short_push)  # type: ignore[method-assign, assignment]
 
 
 def remove(folder: Path | None) -> None:

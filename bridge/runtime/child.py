@@ -31,6 +31,9 @@ additions, installed before marimo's kernel starts:
 * A run of several requested cells (Run All batching) stops at the first
   that fails, as Jupyter's stop_on_error does (stop_on_error.py).
 
+* A printing flood waits for the bridge, as a program writing to a full
+  pipe does, instead of piling up in memory (console_flow.py).
+
 * pygments' lexers and formatters imported before any thread starts
   (``import_self_replacing_modules``).
 
@@ -54,7 +57,7 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 from typing import Any
 
 from bridge.ipython import display
-from bridge.runtime import parso_cache, speedups, stop_on_error
+from bridge.runtime import console_flow, parso_cache, speedups, stop_on_error
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
 from bridge.runtime.interrupt_guard import InterruptGuard
 
@@ -116,6 +119,7 @@ def main() -> None:
     install_eof_reply()
     install_interrupt_guard()
     display.install()
+    console_flow.install()
     stop_on_error.install()
     # MARIMO_BRIDGE_SPEEDUPS=0 runs marimo's own code (to compare, or to rule
     # the replacements out when something looks wrong).

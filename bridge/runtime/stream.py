@@ -26,6 +26,9 @@ OnNotifications = Callable[[list["Notification | Other"]], None]
 
 # Frames read per turn of the loop; more waiting means another turn.
 BATCH = 512
+# ... and bytes: a printing flood comes in frames of megabytes each, and a
+# batch is held three times over (frames, marimo's decoding, ours).
+BATCH_BYTES = 1 << 20
 # The child is dead: its exit is told once its socket stayed empty this long.
 QUIET_ROUNDS = 5
 QUIET_ROUND_S = 0.05
@@ -96,9 +99,12 @@ class StreamReader:
             return
         socket, decoder = self._channel.socket, self._channel.decoder
         frames: list[bytes] = []
+        size = 0
         try:
-            while len(frames) < BATCH:
-                frames.append(socket.recv(zmq.NOBLOCK))
+            while len(frames) < BATCH and size < BATCH_BYTES:
+                frame = socket.recv(zmq.NOBLOCK)
+                frames.append(frame)
+                size += len(frame)
         except zmq.Again:
             pass
         except zmq.ZMQError:

@@ -33,7 +33,14 @@ def describe(error: dict[str, Any], label: Labeler) -> CellError:
     """One marimo error (an item of a ``marimo-error`` output) in plain words."""
     kind = error.get("type")
     msg = str(error.get("msg") or "").strip()
+    if is_ancestor_raised(error):
+        return _ancestor_raised(error, label)
     if kind == "exception":
+        raising = error.get("raising_cell")
+        if raising and msg.endswith((" in", ":")):
+            # marimo's own explanation ends where its frontend puts a link to
+            # the cell it blames ("It was expected to be defined in ").
+            msg = f"{msg} {label(str(raising))}"
         return CellError(str(error.get("exception_type") or "Exception"), msg)
     if kind == "interruption":
         return CellError("KeyboardInterrupt", "execution was interrupted")
@@ -94,6 +101,58 @@ def describe(error: dict[str, Any], label: Labeler) -> CellError:
         if name.isidentifier():
             return CellError(name, value or "the code is too complex for Python's compiler")
     return CellError(str(error.get("error_type") or "MarimoError"), msg or str(error))
+
+
+# marimo's exception_type for a cell not run because an ancestor raised.
+ANCESTOR_RAISED = "Ancestor raised"
+
+
+def is_ancestor_raised(error: dict[str, Any]) -> bool:
+    return error.get("type") == "exception" and error.get("exception_type") == ANCESTOR_RAISED
+
+
+def has_traceback(error: dict[str, Any]) -> bool:
+    """Whether the cell's traceback tells this error (a cell that did not
+    run has none of its own: one shown would be from an earlier run)."""
+    return error.get("type") == "exception" and not is_ancestor_raised(error)
+
+
+def raised_type(msg: str) -> str:
+    """The type in marimo's "An ancestor raised an exception (ZeroDivisionError): "."""
+    start, end = msg.find("("), msg.find(")")
+    return msg[start + 1 : end] if 0 <= start < end else "Exception"
+
+
+def _ancestor_raised(error: dict[str, Any], label: Labeler) -> CellError:
+    """A cell not run because a cell it reads from failed (what
+    notebook/blame.py adds to marimo's item, when it could)."""
+    raising = label(str(error.get("raising_cell")))
+    cause = error.get("cause")
+    if cause is None:  # marimo's own item, nothing added (notebook/blame.py)
+        cause = {"type": "exception", "exception_type": raised_type(str(error.get("msg"))), "msg": ""}
+    why = ""
+    if isinstance(cause, dict):
+        told = describe(cause, label)
+        why = f" ({told.ename}: {told.evalue})" if told.evalue else f" ({told.ename})"
+    shared: dict[str, list[str]] = error.get("shared") or {}
+    if shared:
+        name, cells = next(iter(shared.items()))
+        return CellError(
+            "MultipleDefinitionError",
+            f"not run: the name {name!r} it reads is defined in more than one cell "
+            f"({_cells(cells, label)}), and {raising} failed{why}. "
+            "marimo allows each global name to be defined by one cell only: "
+            "rename it in all but one of them",
+        )
+    read = error.get("names") or []
+    reads = f"it reads {', '.join(repr(n) for n in read)} from {raising}" if read else (
+        f"it depends on {raising}"
+    )
+    return CellError(
+        "AncestorRaised",
+        f"not run: {reads}, which failed{why}. "
+        f"When {raising} runs without error, this cell runs too",
+    )
 
 
 def is_stop(error: dict[str, Any]) -> bool:

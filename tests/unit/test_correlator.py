@@ -64,3 +64,39 @@ def test_lose_all_ends_every_pending_run() -> None:
         corr.expect(Run(s))
     corr.lose_all("runtime died")
     assert all(s.lost == "runtime died" for s in sinks) and len(corr) == 0
+
+
+def test_a_cell_the_run_skipped_without_a_word_is_not_a_success() -> None:
+    """RequestRun: an executed cell that neither started nor got an error
+    item (not even mo.stop's) is unexplained, and the request's own failure."""
+    import asyncio
+
+    from bridge.runs.request import RequestRun
+
+    def outcome(*notes: bytes) -> RequestRun:
+        loop = asyncio.new_event_loop()
+        try:
+            request = RequestRun("m", {"x"}, lambda *_: None, loop)
+            correlator = Correlator()
+            correlator.expect(request.new_run())
+            for raw in (*notes, msg("completed-run", "r")):
+                correlator.feed(decode(raw))
+            assert request.done.done()
+            return request
+        finally:
+            loop.close()
+
+    skipped = outcome()
+    assert skipped.unexplained() == ["x"] and skipped.own_failure()
+    ran = outcome(msg("cell-op", "r", cell_id="x", status="running"))
+    assert ran.unexplained() == [] and not ran.own_failure()
+    stop = {"type": "ancestor-stopped", "msg": "", "raising_cell": "y"}
+    stopped = outcome(
+        msg(
+            "cell-op",
+            "r",
+            cell_id="x",
+            output={"channel": "marimo-error", "mimetype": "x", "data": [stop]},
+        )
+    )
+    assert stopped.unexplained() == [] and not stopped.own_failure()

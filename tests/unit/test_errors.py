@@ -71,6 +71,45 @@ def test_a_cell_marimo_could_not_compile_names_the_compilers_error() -> None:
     assert memory.ename == "MemoryError"
 
 
+def test_a_cell_not_run_for_a_failed_ancestor_names_the_name_the_cell_and_its_error() -> None:
+    cause = {"type": "exception", "exception_type": "NameError", "msg": "name 'math' is not defined"}
+    raised = {
+        "type": "exception",
+        "exception_type": "Ancestor raised",
+        "msg": "An ancestor raised an exception (NameError): ",
+        "raising_cell": "a",
+        "names": ["data"],
+        "cause": cause,
+    }
+    described = describe(raised, label)
+    assert described.ename == "AncestorRaised"
+    assert "'data'" in described.evalue and "Cell In[1]" in described.evalue
+    assert "NameError: name 'math' is not defined" in described.evalue
+    shared = describe({**raised, "shared": {"data": ["a", "b"]}}, label)
+    assert shared.ename == "MultipleDefinitionError"
+    assert "'data'" in shared.evalue and "Cell In[1], Cell In[2]" in shared.evalue
+    # marimo's own item, when nothing mended it: an identifier, and the cell.
+    own = {
+        "type": "exception",
+        "exception_type": "Ancestor raised",
+        "msg": "An ancestor raised an exception (ZeroDivisionError): ",
+        "raising_cell": "b",
+    }
+    described = describe(own, label)
+    assert described.ename == "AncestorRaised"
+    assert "Cell In[2]" in described.evalue and "ZeroDivisionError" in described.evalue
+
+
+def test_marimos_explanation_names_the_cell_it_blames() -> None:
+    error = {
+        "type": "exception",
+        "exception_type": "NameError",
+        "msg": "Name `p` is not defined. It was expected to be defined in ",
+        "raising_cell": "a",
+    }
+    assert describe(error, label).evalue.endswith("expected to be defined in Cell In[1]")
+
+
 def test_mo_stop_is_not_a_failure() -> None:
     assert is_stop({"type": "ancestor-stopped"})
     assert not is_stop({"type": "exception"})
