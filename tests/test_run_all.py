@@ -305,3 +305,107 @@ def test_a_waiting_request_the_kernel_cannot_read_ahead_ends_the_batch(logged) -
         ("b3", "b3 = 3"),
     ])
     assert [r.status for r in results] == ["ok", "ok", "error", "aborted"]
+
+
+# -- Run All once, whatever the timing (issue 19, item 2) ---------------------
+CHAIN = 12
+
+
+def registered_chain(kc: BlockingKernelClient, log: Path) -> list[tuple[str, str]]:
+    """A 12-cell chain whose cells append their index to ``log``, run once."""
+    cells = []
+    for i in range(CHAIN):
+        body = "ra0 = 0" if i == 0 else f"ra{i} = ra{i - 1} + 1"
+        write = f"with open({str(log)!r}, 'a') as _f:\n    _f.write('{i}\\n')"
+        cells.append((f"r{i}", f"{body}\n{write}\nra{i}"))
+    for cell_id, code in cells:
+        assert execute(kc, code, cell_id=cell_id).status == "ok"
+    return cells
+
+
+def executions(log: Path) -> list[int]:
+    return [int(line) for line in log.read_text().split()]
+
+
+def requests_of(
+    kc: BlockingKernelClient, cells: list[tuple[str, str]], clock_skew: float = 0.0
+) -> list[dict]:
+    """JupyterLab's Run All: every request made at the click (its client's
+    clock in the header, ``clock_skew`` seconds off the kernel's)."""
+    from datetime import timedelta
+
+    made = []
+    for cell_id, code in cells:
+        msg = kc.session.msg(
+            "execute_request",
+            {
+                "code": code,
+                "silent": False,
+                "store_history": True,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
+        )
+        msg["header"]["date"] += timedelta(seconds=clock_skew)
+        msg["metadata"]["cellId"] = cell_id
+        made.append(msg)
+    return made
+
+
+@pytest.mark.parametrize("clock_skew", [0.0, -3600.0, 3600.0])
+def test_run_all_read_after_the_first_run_ended_still_runs_each_cell_once(
+    kc, tmp_path: Path, clock_skew: float
+) -> None:
+    """The kernel reads the rest of Run All only after the first request's
+    run re-ran the whole chain (a busy machine, a slow link): induced here
+    by sending them after its reply. A client whose clock is an hour off
+    the kernel's gets the same."""
+    log = tmp_path / "runs.log"
+    cells = registered_chain(kc, log)
+    log.write_text("")
+
+    sent = requests_of(kc, cells, clock_skew)
+    kc.shell_channel.send(sent[0])
+    first = collect(kc, sent[0]["header"]["msg_id"])
+    assert executions(log) == list(range(CHAIN))  # the chain, once
+    for msg in sent[1:]:
+        kc.shell_channel.send(msg)
+    rest = [collect(kc, msg["header"]["msg_id"]) for msg in sent[1:]]
+
+    assert [r.status for r in [first, *rest]] == ["ok"] * CHAIN
+    assert executions(log) == list(range(CHAIN)), "each cell once"
+    for i, result in enumerate(rest, start=1):
+        assert str(i) in result.text(), f"r{i} shows its value in its own place"
+
+    # A cell the user really runs again, after its reply, still runs (and
+    # re-runs its dependents), whatever its client's clock says.
+    log.write_text("")
+    again = requests_of(kc, [cells[5]], clock_skew)[0]
+    kc.shell_channel.send(again)
+    assert collect(kc, again["header"]["msg_id"]).status == "ok"
+    assert executions(log) == list(range(5, CHAIN))
+
+
+def test_run_all_beside_busy_loops_runs_each_cell_once(kc, tmp_path: Path) -> None:
+    """Issue 19's scenario: two busy loops beside the kernel re-ran cells in
+    3 of 6 tries (14, 23 and 47 executions of 12)."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "runs.log"
+    cells = registered_chain(kc, log)
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        for attempt in range(3):
+            log.write_text("")
+            sent = requests_of(kc, cells)
+            for msg in sent:
+                kc.shell_channel.send(msg)
+            results = [collect(kc, msg["header"]["msg_id"]) for msg in sent]
+            assert [r.status for r in results] == ["ok"] * CHAIN
+            assert executions(log) == list(range(CHAIN)), f"try {attempt}: each cell once"
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
