@@ -30,6 +30,7 @@ import sys
 import uuid
 from typing import Any
 
+from bridge.runtime import figures
 from bridge.translate.displays import DISPLAY_MIME
 
 _formatter: Any = None
@@ -78,6 +79,7 @@ def display(
         if metadata:
             meta = {**meta, **metadata}
         if data:
+            figures.displayed(obj)
             _send({"op": "display", "source": source, "data": data, "metadata": meta,
                    "display_id": display_id})
     return DisplayHandle(str(display_id)) if display_id is not None else None

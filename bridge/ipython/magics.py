@@ -150,6 +150,28 @@ def _autoreload(args: str) -> Replacement:
     )
 
 
+def _config(args: str) -> Replacement:
+    """``%config InlineBackend.figure_formats = ['svg']`` (or ``figure_format``):
+    the format figures are drawn in, matplotlib's ``savefig.format``, which
+    marimo's renderer reads. Other settings have nothing to set here."""
+    import ast
+
+    target, _, value = args.partition("=")
+    if target.strip() not in ("InlineBackend.figure_formats", "InlineBackend.figure_format"):
+        return _accepted("config", "nothing to configure here")(args)
+    try:
+        formats = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError) as exc:
+        raise Unsupported(f"%config {args.strip()}: not a literal value") from exc
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    # PNG is drawn at twice the resolution already: 'retina' and 'png' alike.
+    chosen = "svg" if formats and str(formats[0]).lower() == "svg" else "png"
+    return Replacement(
+        setup=["import matplotlib as _matplotlib",
+               f"_matplotlib.rcParams['savefig.format'] = {chosen!r}  # %config {args.strip()}"]
+    )
+
+
 def _load_ext(args: str) -> Replacement:
     if args.strip() == "autoreload":
         return Replacement(setup=["pass  # %load_ext autoreload: marimo has its own"])
@@ -185,8 +207,8 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "mv": _alias("mv"),
     "rm": _alias("rm"),
     "rmdir": _alias("rmdir"),
-    "matplotlib": _accepted("matplotlib", "marimo shows figures itself"),
-    "config": _accepted("config", "nothing to configure, marimo shows figures itself"),
+    "matplotlib": _accepted("matplotlib", "figures are shown inline, as with ipykernel"),
+    "config": _config,
     "load_ext": _load_ext,
     "autoreload": _autoreload,
     "pinfo": _pinfo(0),

@@ -31,6 +31,10 @@ additions, installed before marimo's kernel starts:
 * A run of several requested cells (Run All batching) stops at the first
   that fails, as Jupyter's stop_on_error does (stop_on_error.py).
 
+* matplotlib figures as Jupyter's inline backend shows them: each figure a
+  cell leaves open is shown at its end (figures.py), and 3D axes work
+  whatever the import order.
+
 * A printing flood waits for the bridge, as a program writing to a full
   pipe does, instead of piling up in memory (console_flow.py).
 
@@ -57,7 +61,7 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 from typing import Any
 
 from bridge.ipython import display
-from bridge.runtime import console_flow, parso_cache, speedups, stop_on_error
+from bridge.runtime import console_flow, figures, parso_cache, speedups, stop_on_error
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
 from bridge.runtime.interrupt_guard import InterruptGuard
 
@@ -120,6 +124,7 @@ def main() -> None:
     install_interrupt_guard()
     display.install()
     console_flow.install()
+    figures.install()
     stop_on_error.install()
     # MARIMO_BRIDGE_SPEEDUPS=0 runs marimo's own code (to compare, or to rule
     # the replacements out when something looks wrong).

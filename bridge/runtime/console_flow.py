@@ -37,7 +37,7 @@ PENDING_BYTES = 1 << 20
 WAIT_S = 0.1
 
 
-class BoundedConsole(deque):  # type: ignore[type-arg]
+class BoundedConsole(deque[Any]):
     """The writer's deque; ``append`` is called with ``cv`` held."""
 
     def __init__(self, cv: threading.Condition, writer: threading.Thread) -> None:
@@ -106,4 +106,4 @@ def install() -> None:
                 queue.sent(size)
 
     streams.buffered_writer = buffered_writer
-    console_output_worker._flush_outputs = flush_outputs
+    console_output_worker._flush_outputs = flush_outputs  # type: ignore[assignment]

@@ -129,7 +129,8 @@ def _ancestor_raised(error: dict[str, Any], label: Labeler) -> CellError:
     raising = label(str(error.get("raising_cell")))
     cause = error.get("cause")
     if cause is None:  # marimo's own item, nothing added (notebook/blame.py)
-        cause = {"type": "exception", "exception_type": raised_type(str(error.get("msg"))), "msg": ""}
+        raised = raised_type(str(error.get("msg")))
+        cause = {"type": "exception", "exception_type": raised, "msg": ""}
     why = ""
     if isinstance(cause, dict):
         told = describe(cause, label)

@@ -42,3 +42,28 @@ def test_ipython_formats_without_a_shell() -> None:
 
     data, _ = DisplayFormatter().format(Markdown("*m*"))
     assert data["text/markdown"] == "*m*"
+
+
+def test_figures_hook_goes_before_marimos_closing_hook() -> None:
+    """bridge/runtime/figures.py: the hook list, marimo's closing hook, its
+    renderer, and the formatter registration that makes the mplot3d cycle."""
+    from marimo._output import mpl
+    from marimo._output.formatters.matplotlib_formatters import MatplotlibFormatter
+    from marimo._runtime.runner import hooks_post_execution
+
+    from bridge.runtime import figures
+
+    assert figures.supported()
+    reset = inspect.getsource(hooks_post_execution._reset_matplotlib_context)
+    assert "close_figures()" in reset, "marimo closes every figure after a cell"
+    render = inspect.signature(mpl._render_figure_mimebundle).parameters
+    assert list(render) == ["fig"]
+    assert 'rcParams["savefig.format"] == "svg"' in inspect.getsource(mpl._render_figure_mimebundle)
+    # The cycle: registering on matplotlib's import imports marimo's backend,
+    # which imports matplotlib.projections. When marimo stops doing that,
+    # the 3D mending in figures.py can go.
+    register = inspect.getsource(MatplotlibFormatter.register)
+    assert "from marimo._output import mpl" in register
+    assert "from matplotlib.pyplot import" in inspect.getsource(mpl) or (
+        "import matplotlib.pyplot" in inspect.getsource(mpl)
+    )
