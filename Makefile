@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install demo test e2e mcp screenshots lint bench profile faults clean
+.PHONY: install demo test e2e mcp screenshots lint bench profile faults corpus clean
 
 install:
 	python3 -m venv $(VENV)
@@ -58,6 +58,12 @@ profile:
 # prints a table and fails on any failure or lost data.
 faults:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/faults.py
+
+# Notebooks written for ipykernel under both kernels, as they are and after
+# `python -m bridge convert` (bench/corpus.py); CORPUS= other folders.
+CORPUS ?= tests/notebooks/corpus
+corpus:
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/corpus.py $(CORPUS)
 
 clean:
 	rm -rf $(VENV) $(MCP_VENV) build *.egg-info bench/results.json tests/artifacts

@@ -3,6 +3,7 @@
 python -m bridge -f CONNECTION_FILE       run the kernel (what Jupyter does)
 python -m bridge install [--user | --sys-prefix | --prefix P]
 python -m bridge convert NOTEBOOK.py [-o OUT.ipynb] [--force]
+python -m bridge convert OLD.ipynb (-o NEW.ipynb | --in-place)
 """
 
 from __future__ import annotations
@@ -41,17 +42,37 @@ def _install(argv: list[str]) -> int:
 def _convert(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bridge convert",
-        description="Write a Jupyter notebook (.ipynb) for a marimo notebook (.py); "
-        "the .py stays its twin and receives the changes made in Jupyter.",
+        description="A marimo notebook (.py): write a Jupyter notebook (.ipynb) for it; "
+        "the .py stays its twin and receives the changes made in Jupyter. "
+        "A notebook written for ipykernel (.ipynb): write one that runs top to bottom "
+        "in this kernel, renaming names defined in more than one cell.",
     )
-    parser.add_argument("source", type=Path, help="the marimo notebook (.py)")
+    parser.add_argument("source", type=Path, help="the notebook (.py or .ipynb)")
     parser.add_argument("-o", "--output", type=Path, help="the .ipynb to write")
-    parser.add_argument("--force", action="store_true", help="replace an existing .ipynb")
+    parser.add_argument(
+        "--in-place", action="store_true",
+        help="(.ipynb) convert the notebook itself, keeping the original as NAME.ipynb.orig",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing output")
     args = parser.parse_args(argv)
     from bridge.convert import ConvertError, to_ipynb
 
     try:
-        target = to_ipynb(args.source, args.output, force=args.force)
+        if args.source.suffix == ".ipynb":
+            from bridge.convert.from_ipykernel import convert_file
+
+            target, report, backup = convert_file(
+                args.source, args.output, args.in_place, force=args.force
+            )
+            for line in report.lines():
+                print(line)
+            print(f"{report.cells_changed} cells changed")
+            if backup is not None:
+                print(f"The original is kept as {backup}")
+        else:
+            if args.in_place:
+                raise ConvertError("--in-place is for a notebook written for ipykernel (.ipynb)")
+            target = to_ipynb(args.source, args.output, force=args.force)
     except ConvertError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

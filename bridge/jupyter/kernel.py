@@ -34,7 +34,7 @@ from bridge.jupyter.outputs import (
     RequestContext,
 )
 from bridge.jupyter.protocol import ProtocolMixin
-from bridge.jupyter.reply import error_content, rerun_summary
+from bridge.jupyter.reply import convert_hint, error_content, rerun_summary
 from bridge.jupyter.run_all import RunAllTracker, peek
 from bridge.jupyter.runtime_host import RuntimeHostMixin
 from bridge.jupyter.stdin import InputBroker
@@ -80,6 +80,8 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         self._blame = Blame(self._cells, self._last_outputs)
         self._twin = TwinKeeper(os.environ, getattr(self.parent, "abs_connection_file", None))
         self._first_visible = True
+        # The hint at the first MultipleDefinitionError (reply.convert_hint).
+        self._convert_hinted = False
         self._stdin = InputBroker(self.session, self.stdin_socket)
         self._stdin_asker = None
         self._run_all = RunAllTracker()
@@ -407,7 +409,10 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
 
     def _warn(self, notices: list[str], parent: dict[str, Any]) -> None:
         for notice in notices:
-            self._send_iopub("stream", {"name": "stderr", "text": f"Warning: {notice}\n"}, parent)
+            self._warn_raw(f"Warning: {notice}", parent)
+
+    def _warn_raw(self, text: str, parent: dict[str, Any]) -> None:
+        self._send_iopub("stream", {"name": "stderr", "text": f"{text}\n"}, parent)
 
     def _send_command(
         self,
@@ -446,6 +451,13 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
                 "display_data", {"data": {"text/plain": summary}, "metadata": {}}, context.parent
             )
         self._stop_queue = own_failure
+        if error is not None and error["ename"] == "MultipleDefinitionError":
+            if not self._convert_hinted and not context.silent:
+                self._convert_hinted = True
+                hint = convert_hint(self._twin.notebook)
+                error["traceback"] = [*error["traceback"], hint]
+                if in_place:  # the cell's display shows the error, not the traceback
+                    self._warn_raw(hint, context.parent)
         if error is None:
             return {
                 "status": "ok",

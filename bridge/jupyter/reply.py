@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bridge.jupyter.outputs import SCRATCH, OutputRouter
@@ -68,3 +69,19 @@ def rerun_summary(request: RequestRun, router: OutputRouter) -> str | None:
     failed = {cell for cell, _ in request.failures()}
     parts = [f"{router.label(cell)} {'✗ failed' if cell in failed else '✓'}" for cell in dependents]
     return "↻ re-ran: " + ", ".join(parts)
+
+
+def convert_hint(notebook: Path | None) -> str:
+    """Said once per kernel, with its first MultipleDefinitionError: the way
+    over for a notebook written for ipykernel (bridge/convert)."""
+    if notebook is not None:
+        new = notebook.with_name(f"{notebook.stem}-marimo.ipynb")
+        command = f"python -m bridge convert {notebook} -o {new}"
+    else:
+        command = "python -m bridge convert NOTEBOOK.ipynb -o NEW.ipynb"
+    return (
+        "Hint: this notebook looks written for another kernel (ipykernel), where a "
+        "later cell may define a name again; in marimo each name has one defining "
+        "cell. To bring it over, renaming such names the way marimo's own importer "
+        f"does (the original is kept): {command}"
+    )

@@ -1,0 +1,262 @@
+"""A notebook written for ipykernel, brought over to run top to bottom here.
+
+Such notebooks reuse names across cells (``x`` in one example and the
+next, ``import random`` twice, ``df = df.dropna()``), which marimo forbids.
+marimo's own ipynb importer renames them; this calls its transforms, in the
+order it runs them (``marimo/_convert/ipynb/to_ir.py``: repeated imports
+removed, then later definitions renamed with their readers, ``df`` ->
+``df_1``), with marimo's comment keeper around them, on the code cells
+only, and keeps everything else of the notebook: markdown and raw cells, cell
+ids, tags and metadata. Outputs are cleared and the kernelspec becomes this
+kernel's.
+
+What the transforms cannot see is shown to them: IPython lines are masked
+while they run (masks.py) and renamed too (``%timeit L.sort()``, ``!echo
+{x}``), and so are the names inside literal ``pd.eval('...')`` strings and
+the ``@name`` references in literal ``.query('...')``/``.eval('...')``
+strings. A notebook that already runs here comes out with its cells as
+they were.
+
+marimo's transforms are private (``marimo._convert.ipynb.to_ir``,
+``marimo._convert.common.comment_preserver``): imported here only;
+tests/unit/test_convert.py fails loudly if an upgrade moves them.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import keyword
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridge.convert.from_marimo import KERNELSPEC, ConvertError
+from bridge.convert.masks import Masked, mask, unmask
+from bridge.notebook.analysis import names
+
+STRINGS = "__bridge_strings__"
+_IDENTIFIER = re.compile(r"(?<![\w.@])(@?)([A-Za-z_]\w*)")
+
+
+@dataclass
+class Report:
+    """What the conversion changed: (cell number, old name, new name)."""
+
+    renamed: list[tuple[int, str, str]] = field(default_factory=list)
+    imports_removed: list[tuple[int, str]] = field(default_factory=list)
+    cells_changed: int = 0
+
+    def lines(self) -> list[str]:
+        out = [f"cell {n}: {old} -> {new}" for n, old, new in self.renamed]
+        out += [f"cell {n}: repeated import of {name} removed" for n, name in self.imports_removed]
+        return out
+
+
+def transforms() -> list[Callable[[list[str]], list[str]]]:
+    """marimo's renaming transforms, in its importer's order, each kept from
+    losing comments as the importer keeps it."""
+    from marimo._convert.ipynb.to_ir import (
+        transform_duplicate_definitions,
+        transform_remove_duplicate_imports,
+    )
+
+    return [transform_remove_duplicate_imports, transform_duplicate_definitions]
+
+
+def convert(notebook: dict[str, Any]) -> tuple[dict[str, Any], Report]:
+    """The notebook brought over (a copy), and what changed."""
+    from marimo._convert.common.comment_preserver import CommentPreserver
+
+    out = copy.deepcopy(notebook)
+    code_cells = [c for c in out.get("cells", []) if c.get("cell_type") == "code"]
+    originals = [_source(c) for c in code_cells]
+    masked = [mask(source) for source in originals]
+    strings = [_with_string_names(m.source) for m in masked]
+    sources = [s for s, _ in strings]
+    for transform in transforms():
+        keep = CommentPreserver(sources)
+        try:
+            changed = keep(transform)(sources)
+        except Exception:  # as marimo's importer: skip a transform that fails
+            continue
+        if len(changed) == len(sources):
+            sources = changed
+    report = Report()
+    for number, (cell, original, masked_, (before, names_in_strings), after) in enumerate(
+        zip(code_cells, originals, masked, strings, sources, strict=True), start=1
+    ):
+        text = _strings_renamed(after, names_in_strings) if after != before else masked_.source
+        new = unmask(text, masked_) if after != before else original
+        _note(report, number, masked_, text)
+        if new != original:
+            report.cells_changed += 1
+            cell["source"] = new
+    for cell in out.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    metadata = out.setdefault("metadata", {})
+    metadata["kernelspec"] = dict(KERNELSPEC)
+    return out, report
+
+
+def convert_file(
+    source: Path, output: Path | None, in_place: bool, force: bool = False
+) -> tuple[Path, Report, Path | None]:
+    """Convert ``source`` into ``output`` (or itself, keeping a backup):
+    the path written, the report, the backup. Never writes over a file it
+    was not asked to, and never loses the original."""
+    if output is None and not in_place:
+        raise ConvertError(
+            f"say where the converted notebook goes: -o NEW.ipynb, or --in-place "
+            f"(which keeps {source.name} as a backup beside it)"
+        )
+    if output is not None and in_place:
+        raise ConvertError("-o and --in-place do not go together")
+    target = source if in_place else output
+    assert target is not None
+    if not in_place and target.exists() and not force:
+        raise ConvertError(f"{target} exists; pass --force to replace it")
+    if not in_place and target.resolve() == source.resolve():
+        raise ConvertError("-o names the notebook itself: use --in-place")
+    try:
+        raw = source.read_text(encoding="utf-8")
+        notebook = json.loads(raw)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConvertError(f"cannot read {source} as a notebook: {exc}") from exc
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise ConvertError(f"{source} is not a Jupyter notebook (no cells)")
+    converted, report = convert(notebook)
+    backup = None
+    if in_place:
+        backup = _free(source.with_name(source.name + ".orig"))
+        shutil.copy2(source, backup)
+    text = json.dumps(converted, indent=1, ensure_ascii=False) + "\n"
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, target)
+    return target, report, backup
+
+
+def _free(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2``...: the first that does not exist."""
+    candidate, n = path, 0
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{n}")
+    return candidate
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+# -- names inside pandas' expression strings -----------------------------------
+def _string_calls(tree: ast.AST) -> list[tuple[ast.Constant, str, bool]]:
+    """Literal expression strings: (the node, its text, whether its bare
+    names are Python names: pd.eval's are, a DataFrame's query/eval's are
+    columns)."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        first, func = node.args[0], node.func
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            continue
+        if isinstance(func, ast.Attribute) and func.attr in ("query", "eval"):
+            top_level = isinstance(func.value, ast.Name) and func.value.id in ("pd", "pandas")
+            found.append((first, first.value, top_level and func.attr == "eval"))
+    return found
+
+
+def _names_in(text: str, bare: bool) -> list[str]:
+    return [
+        name
+        for at, name in _IDENTIFIER.findall(text)
+        if (at or bare) and not keyword.iskeyword(name) and name not in ("True", "False", "None")
+    ]
+
+
+def _with_string_names(source: str) -> tuple[str, list[str]]:
+    """The cell with the names its expression strings read appended as a
+    reference the renaming sees (and renames), and those names."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source, []
+    read: list[str] = []
+    for _, value, bare in _string_calls(tree):
+        for name in _names_in(value, bare):
+            if name not in read:
+                read.append(name)
+    if not read:
+        return source, []
+    return f"{source}\nif {STRINGS}:\n    ({', '.join(read)},)", read
+
+
+def _strings_renamed(text: str, read: list[str]) -> str:
+    """Rename inside the expression strings as the renaming renamed the
+    appended reference, then drop it."""
+    if not read:
+        return text
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    block = next(
+        (
+            n
+            for n in tree.body
+            if isinstance(n, ast.If) and isinstance(n.test, ast.Name) and n.test.id == STRINGS
+        ),
+        None,
+    )
+    if block is None:
+        return text
+    held = block.body[0].value if isinstance(block.body[0], ast.Expr) else None
+    elts = held.elts if isinstance(held, ast.Tuple) else []
+    renamed = {old: ast.unparse(new) for old, new in zip(read, elts, strict=False)}
+    mapping = {old: new for old, new in renamed.items() if new != old}
+    lines = text.split("\n")
+    edits = []
+    if mapping:
+        for node, value, bare in _string_calls(tree):
+            new = _IDENTIFIER.sub(_renamer(mapping, bare), value)
+            if new != value and node.lineno == node.end_lineno and node.end_col_offset:
+                edits.append((node.lineno, node.col_offset, node.end_col_offset, repr(new)))
+    for line, start, end, literal in sorted(edits, reverse=True):
+        row = lines[line - 1].encode()
+        lines[line - 1] = (row[:start] + literal.encode() + row[end:]).decode()
+    end_line = block.end_lineno or block.lineno
+    del lines[block.lineno - 1 : end_line]
+    return "\n".join(lines)
+
+
+def _renamer(mapping: dict[str, str], bare: bool) -> Callable[[re.Match[str]], str]:
+    def rename(match: re.Match[str]) -> str:
+        if not (match.group(1) or bare):
+            return match.group(0)
+        return match.group(1) + mapping.get(match.group(2), match.group(2))
+
+    return rename
+
+
+def _note(report: Report, number: int, masked: Masked, text: str) -> None:
+    """What the renaming did to one cell, in its names."""
+    before, after = names(masked.source), names(text)
+    if before is None or after is None:
+        return
+    gone, new = before.defs - after.defs, after.defs - before.defs
+    for name in sorted(new):
+        base = re.sub(r"_\d+$", "", name)
+        if base in gone:
+            report.renamed.append((number, base, name))
+    for name in sorted(gone - {re.sub(r"_\d+$", "", n) for n in new}):
+        report.imports_removed.append((number, name))

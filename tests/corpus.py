@@ -1,0 +1,168 @@
+"""Notebooks written for ipykernel, run under both kernels and compared.
+
+Used by tests/test_corpus.py (a few notebooks, asserted) and bench/corpus.py
+(``make corpus``: every notebook of a folder, as a table). Each notebook
+runs top to bottom with nbclient (``allow_errors``), once under ipykernel
+(``python3``) and once under this kernel, as it is and after ``python -m
+bridge convert``. Per code cell:
+
+* *agree*: both succeed or both fail;
+* a failure here where ipykernel succeeded is put down to marimo's rules
+  (a name defined twice, a cell not run because its input failed, a
+  cycle), to IPython syntax (a magic this kernel does not run), or to
+  something else;
+* a *lost output*: a cell that succeeded under both but shows fewer
+  figures, no value where ipykernel showed one, or no text where
+  ipykernel printed some.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+
+RULES = {
+    "MultipleDefinitionError",
+    "AncestorRaised",
+    "AncestorPrevented",
+    "CycleError",
+    "ImportStarError",
+    "SetupCellError",
+}
+
+
+@dataclass
+class Cell:
+    source: str
+    failed: str | None  # the ename, None when it succeeded
+    evalue: str = ""
+    figures: int = 0
+    value: bool = False  # an execute_result
+    rich: int = 0  # display_data and execute_result outputs
+    text: bool = False
+
+
+@dataclass
+class Comparison:
+    cells: int = 0
+    agree: int = 0
+    causes: Counter[str] = field(default_factory=Counter)
+    lost: int = 0
+    # (source, what differs) of each cell that disagrees or lost an output.
+    details: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def agree_share(self) -> float:
+        return self.agree / self.cells if self.cells else 1.0
+
+
+def run(notebook: dict[str, Any], kernel: str, folder: Path, timeout: int = 120) -> list[Cell]:
+    """Run a notebook top to bottom (a copy) and read each code cell."""
+    nb = nbformat.from_dict(copy.deepcopy(notebook))
+    nb.metadata.pop("kernelspec", None)
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel,
+        allow_errors=True,
+        timeout=timeout,
+        resources={"metadata": {"path": str(folder)}},
+    )
+    client.execute(env={**os.environ, "MARIMO_BRIDGE_TWIN": "0"})
+    return [_read(c) for c in nb.cells if c.cell_type == "code"]
+
+
+def _read(cell: Any) -> Cell:
+    outputs = cell.get("outputs", [])
+    errors = [o for o in outputs if o.output_type == "error"]
+    rich = [o for o in outputs if o.output_type in ("display_data", "execute_result")]
+    return Cell(
+        source=cell.source,
+        failed=errors[0].ename if errors else None,
+        evalue=errors[0].evalue if errors else "",
+        figures=sum(1 for o in rich if any(k.startswith("image/") for k in o.data)),
+        value=any(o.output_type == "execute_result" for o in outputs),
+        rich=len(rich),
+        text=any(o.output_type == "stream" and o.text.strip() for o in outputs),
+    )
+
+
+def cause(cell: Cell) -> str:
+    if cell.failed in RULES:
+        return "marimo's rules"
+    if cell.failed == "NameError" and "expected to be defined in" in cell.evalue:
+        return "marimo's rules"
+    if cell.failed in ("UsageError", "SyntaxError") and any(
+        line.lstrip().startswith(("%", "!")) or line.rstrip().endswith("?")
+        for line in cell.source.splitlines()
+    ):
+        return "IPython syntax"
+    return "other"
+
+
+def compare(reference: list[Cell], here: list[Cell]) -> Comparison:
+    result = Comparison(cells=len(reference))
+    for ref, cell in zip(reference, here, strict=True):
+        if (ref.failed is None) == (cell.failed is None):
+            result.agree += 1
+        elif ref.failed is None:
+            result.causes[cause(cell)] += 1
+            result.details.append((cell.source, f"{cell.failed}: {cell.evalue[:120]}"))
+            continue
+        else:
+            result.causes["only ipykernel failed"] += 1
+            result.details.append((cell.source, f"ipykernel: {ref.failed}"))
+            continue
+        if ref.failed is not None:
+            continue
+        lost = []
+        if cell.figures < ref.figures:
+            lost.append(f"{ref.figures - cell.figures} figure(s)")
+        if ref.value and not (cell.value or cell.rich):
+            lost.append("the value")
+        if ref.text and not cell.text:
+            lost.append("printed text")
+        if lost:
+            result.lost += 1
+            result.details.append((cell.source, "lost " + ", ".join(lost)))
+    return result
+
+
+@dataclass
+class Outcome:
+    name: str
+    as_is: Comparison
+    converted: Comparison
+
+
+def both_ways(path: Path, timeout: int = 120) -> Outcome:
+    """ipykernel on the notebook; this kernel on it and on its conversion."""
+    from bridge.convert.from_ipykernel import convert
+
+    notebook = nbformat.read(path, as_version=4)
+    if not any(c.cell_type == "code" for c in notebook.cells):
+        return Outcome(path.name, Comparison(), Comparison())
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        reference = run(notebook, "python3", _beside(path, folder / "ipykernel"), timeout)
+        as_is = run(notebook, "marimo", _beside(path, folder / "as-is"), timeout)
+        converted, _ = convert(dict(notebook))
+        after = run(converted, "marimo", _beside(path, folder / "converted"), timeout)
+    return Outcome(path.name, compare(reference, as_is), compare(reference, after))
+
+
+def _beside(notebook: Path, folder: Path) -> Path:
+    """A folder to run in that sees what the notebook's folder holds (its
+    data files), while what the run writes stays out of it."""
+    folder.mkdir(parents=True)
+    for entry in notebook.parent.iterdir():
+        if entry.suffix != ".ipynb":
+            (folder / entry.name).symlink_to(entry.resolve())
+    return folder

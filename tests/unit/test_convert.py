@@ -1,0 +1,131 @@
+"""bridge/convert/from_ipykernel.py without a kernel: what it changes and
+keeps, and the private marimo transforms it calls."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bridge.__main__ import main
+from bridge.convert.from_ipykernel import convert
+from bridge.convert.masks import mask, unmask
+
+
+def test_marimos_transforms_are_where_and_in_the_order_we_call_them() -> None:
+    from marimo._convert.common.comment_preserver import CommentPreserver
+    from marimo._convert.ipynb import to_ir
+
+    order = inspect.getsource(to_ir._transform_sources)
+    assert order.index("transform_remove_duplicate_imports,") < order.index(
+        "transform_duplicate_definitions,"
+    )
+    assert "comment_preserver(base_transform)" in order
+    assert callable(CommentPreserver([""]))
+
+
+def notebook() -> dict:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("import numpy as np\nx = np.arange(4)  # first\nx"),
+        nbformat.v4.new_code_cell("x = [-1, 0, 1]\nprint(x)"),
+        nbformat.v4.new_code_cell("import numpy as np\n%timeit sorted(x)\n!echo {x}"),
+        nbformat.v4.new_code_cell("%time y = len(x)\ny"),
+        nbformat.v4.new_code_cell(
+            "import pandas as pd\ndf = pd.DataFrame({'a': [1, 2, 3]})\nlimit = 2\n"
+            "df.query('a < @limit')"
+        ),
+        nbformat.v4.new_code_cell(
+            "limit = 3\ndf = df.query('a < @limit')\npd.eval('df + limit')"
+        ),
+        nbformat.v4.new_raw_cell("raw text"),
+    ]
+    nb.cells[1].metadata["tags"] = ["keep"]
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="old")]
+    nb.cells[1].execution_count = 3
+    return nb
+
+
+def test_names_defined_twice_are_renamed_in_code_magics_and_expression_strings() -> None:
+    original = notebook()
+    converted, report = convert(original)
+    code = [c["source"] for c in converted["cells"] if c["cell_type"] == "code"]
+    assert code[0] == original.cells[1].source  # the first definition keeps its name
+    assert code[1] == "x_1 = [-1, 0, 1]\nprint(x_1)"
+    assert code[2] == "%timeit sorted(x_1)\n!echo {x_1}"  # repeated import removed
+    assert code[3] == "%time y = len(x_1)\ny"
+    assert code[4] == original.cells[5].source
+    assert code[5] == (
+        "limit_1 = 3\ndf_1 = df.query('a < @limit_1')\npd.eval('df_1 + limit_1')"
+    )
+    assert report.lines() == [
+        "cell 2: x -> x_1",
+        "cell 6: df -> df_1",
+        "cell 6: limit -> limit_1",
+        "cell 3: repeated import of np removed",
+    ]
+    # Everything else is kept; outputs are cleared; the kernel is this one.
+    assert [c["cell_type"] for c in converted["cells"]] == [c.cell_type for c in original.cells]
+    assert [c["id"] for c in converted["cells"]] == [c.id for c in original.cells]
+    assert converted["cells"][1]["metadata"] == {"tags": ["keep"]}
+    assert converted["cells"][1]["outputs"] == [] and converted["cells"][1]["execution_count"] is None
+    assert converted["cells"][7]["source"] == "raw text"
+    assert converted["metadata"]["kernelspec"]["name"] == "marimo"
+    assert original.cells[2].source == "x = [-1, 0, 1]\nprint(x)"  # the input is untouched
+
+
+def test_a_notebook_that_runs_here_keeps_its_cells() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport math  # the one import"),
+        nbformat.v4.new_code_cell("r = 2\n!echo {r}\nmath.pi * r ** 2"),
+        nbformat.v4.new_code_cell("%%bash\necho {r} $r"),
+    ]
+    converted, report = convert(nb)
+    assert [c["source"] for c in converted["cells"]] == [c.source for c in nb.cells]
+    assert report.cells_changed == 0 and report.lines() == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["%time y = f(x)", "!echo {x} $x", "z = !ls {x}", "x?", "%lprun -f x x(1)",
+     "for i in range(2):\n    %timeit -n 10 x.sort()", "%sx echo {x}"],
+)
+def test_ipython_lines_are_masked_as_python_and_come_back_renamed(line: str) -> None:
+    masked = mask(line)
+    compile(masked.source, "<masked>", "exec")
+    assert unmask(masked.source, masked) == line
+    renamed = unmask(masked.source.replace("x", "x_1"), masked)
+    assert "x_1" in renamed and renamed.replace("x_1", "x") == line
+
+
+def test_the_command_refuses_to_overwrite_and_keeps_the_original(tmp_path: Path, capsys) -> None:
+    old = tmp_path / "old.ipynb"
+    nbformat.write(nbformat.from_dict(notebook()), old)
+    before = old.read_bytes()
+
+    assert main(["convert", str(old)]) == 1  # neither -o nor --in-place
+    assert "-o NEW.ipynb, or --in-place" in capsys.readouterr().err
+    taken = tmp_path / "taken.ipynb"
+    taken.write_text("mine")
+    assert main(["convert", str(old), "-o", str(taken)]) == 1
+    assert taken.read_text() == "mine"
+
+    assert main(["convert", str(old), "-o", str(tmp_path / "new.ipynb")]) == 0
+    said = capsys.readouterr().out
+    assert "cell 2: x -> x_1" in said and "Wrote" in said
+    assert old.read_bytes() == before
+    assert json.loads((tmp_path / "new.ipynb").read_text())["metadata"]["kernelspec"]["name"] == "marimo"
+
+    assert main(["convert", str(old), "--in-place"]) == 0
+    assert (tmp_path / "old.ipynb.orig").read_bytes() == before
+    assert "x_1" in old.read_text()
+    assert main(["convert", str(old), "--in-place"]) == 0  # again: a second backup
+    assert (tmp_path / "old.ipynb.orig").read_bytes() == before
+    assert (tmp_path / "old.ipynb.orig.1").exists()
+    assert main(["convert", str(tmp_path / "missing.ipynb"), "-o", str(tmp_path / "x.ipynb")]) == 1
