@@ -184,6 +184,22 @@ def test_a_figure_displayed_stays_an_image(kc, shape) -> None:
 
 
 @pytest.mark.parametrize("shape", SHAPES)
+def test_a_failing_rich_representation_falls_back_as_ipython_does(kc, shape) -> None:
+    """Issue 20, item 3: the next representation that works, and the
+    formatter's error told; the cell does not go blank."""
+    cells = Cells(kc, shape)
+    cells.ok(
+        "class Broken:\n    def _repr_html_(self):\n        raise ValueError('html is broken')\n"
+        "    def __repr__(self):\n        return 'Broken()'"
+    )
+    for code in ("Broken()", "display(Broken())"):
+        result, shown = cells.run(code)
+        assert result.status == "ok", code
+        assert "Broken()" in shown, (code, shown)
+        assert "ValueError: html is broken" in shown, (code, shown)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
 def test_display_handles_and_clear_output_show_the_last_frame(kc, shape) -> None:
     cells = Cells(kc, shape)
     assert cells.ok("h = display('first', display_id=True)\nh.update('second')") == "'second'"

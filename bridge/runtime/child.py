@@ -23,7 +23,8 @@ additions, installed before marimo's kernel starts:
   upgrade moves it.
 
 * ``display()`` and ``clear_output()`` as ipykernel has them
-  (bridge/ipython/display.py).
+  (bridge/ipython/display.py), and a failing rich representation falling
+  back to the next, as IPython's formatter does (bridge/ipython/fallback.py).
 
 * Two of marimo's per-run costs made O(1) (speedups.py), for the marimo
   versions they were checked against.
@@ -60,7 +61,7 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 
 from typing import Any
 
-from bridge.ipython import display
+from bridge.ipython import display, fallback
 from bridge.runtime import console_flow, figures, parso_cache, speedups, stop_on_error
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
 from bridge.runtime.interrupt_guard import InterruptGuard
@@ -123,6 +124,7 @@ def main() -> None:
     install_eof_reply()
     install_interrupt_guard()
     display.install()
+    fallback.install()
     console_flow.install()
     figures.install()
     stop_on_error.install()

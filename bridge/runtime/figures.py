@@ -12,7 +12,8 @@ figure still open is shown as the cell's output, as ``plt.show()`` shows it
 (a media output of the cell, then closed), except the figures the cell's
 value already shows (an Axes, a Figure, ``plt.plot``'s lines, a seaborn
 grid) and those ``display()`` showed: each figure once. It runs after every
-run of a cell: its own request, a dependent's re-run, a widget's change.
+run of a cell, while matplotlib's backend is marimo's (as the inline backend
+shows nothing once a notebook picks ``agg``): its own request, a dependent's re-run, a widget's change.
 Nothing is kept: what it shows is closed, as marimo closes the rest.
 
 ``%config InlineBackend.figure_formats`` picks PNG or SVG (matplotlib's
@@ -43,6 +44,8 @@ import sys
 import warnings
 from typing import Any
 
+# The backend marimo sets when matplotlib is imported in the runtime.
+MARIMO_BACKEND = "module://marimo._output.mpl"
 # Figures display() showed in the cell running now (by id): not shown again.
 _displayed: set[int] = set()
 
@@ -103,6 +106,10 @@ def show_open_figures(cell: Any, ctx: Any, run_result: Any) -> None:
 
     if not get_global_context().mpl_installed:
         return
+    import matplotlib
+
+    if matplotlib.get_backend() != MARIMO_BACKEND:
+        return  # the user chose another backend (agg: figures saved, not shown)
     from marimo._messaging.cell_output import CellChannel
     from marimo._messaging.notification_utils import CellNotificationUtils
     from marimo._output.mpl import _render_figure_mimebundle

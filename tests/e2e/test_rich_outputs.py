@@ -56,6 +56,17 @@ def test_matplotlib_show_is_an_image(notebook: Notebook) -> None:
     expect(nb.output(0).locator('[data-mime-type="image/png"] img')).to_be_visible(timeout=5_000)
 
 
+def test_a_figure_drawn_without_being_the_value_is_shown(notebook: Notebook) -> None:
+    """As ipykernel's inline backend shows it (issue 20): once, in the cell."""
+    nb = notebook
+    nb.type(0, "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]); plt.ylabel('y');")
+    nb.run(0)
+    images = nb.output(0).locator('[data-mime-type="image/png"] img')
+    expect(images).to_have_count(1, timeout=15_000)
+    size = images.evaluate("img => [img.complete, img.naturalWidth]")
+    assert size[0] and size[1] > 100, size
+
+
 def test_altair_chart_is_a_chart(notebook: Notebook, artifacts: Path, page_log: PageLog) -> None:
     nb = notebook
     nb.type(0, CITIES)

@@ -67,3 +67,21 @@ def test_figures_hook_goes_before_marimos_closing_hook() -> None:
     assert "from matplotlib.pyplot import" in inspect.getsource(mpl) or (
         "import matplotlib.pyplot" in inspect.getsource(mpl)
     )
+
+
+def test_try_format_is_what_marimo_calls_for_a_cells_value() -> None:
+    """bridge/ipython/fallback.py wraps the module attribute; marimo's
+    post-execution hook must look it up there, and keep the traceback of a
+    formatter that raised in what it returns."""
+    from marimo._output import formatting
+    from marimo._runtime.runner import hooks_post_execution
+
+    params = list(inspect.signature(formatting.try_format).parameters)
+    assert params[:2] == ["obj", "include_opinionated"]
+    assert "formatting.try_format(run_result.output)" in inspect.getsource(hooks_post_execution)
+
+    class Broken:
+        def _repr_html_(self) -> str:
+            raise ValueError("broken")
+
+    assert formatting.try_format(Broken()).traceback is not None
