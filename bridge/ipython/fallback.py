@@ -36,7 +36,7 @@ def install() -> None:
         if fallback is None:
             return formatted
         mimetype, data = fallback
-        return formatting.FormattedOutput(mimetype=mimetype, data=data)
+        return formatting.FormattedOutput(mimetype=mimetype, data=data)  # type: ignore[arg-type]
 
     try_format._bridge = True  # type: ignore[attr-defined]
     formatting.try_format = try_format

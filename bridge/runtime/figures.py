@@ -12,8 +12,9 @@ figure still open is shown as the cell's output, as ``plt.show()`` shows it
 (a media output of the cell, then closed), except the figures the cell's
 value already shows (an Axes, a Figure, ``plt.plot``'s lines, a seaborn
 grid) and those ``display()`` showed: each figure once. It runs after every
-run of a cell, while matplotlib's backend is marimo's (as the inline backend
-shows nothing once a notebook picks ``agg``): its own request, a dependent's re-run, a widget's change.
+run of a cell (its own request, a dependent's re-run, a widget's change),
+while matplotlib's backend is marimo's (as the inline backend shows nothing
+once a notebook picks ``agg``).
 Nothing is kept: what it shows is closed, as marimo closes the rest.
 
 ``%config InlineBackend.figure_formats`` picks PNG or SVG (matplotlib's
