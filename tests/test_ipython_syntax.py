@@ -184,6 +184,30 @@ def test_a_figure_displayed_stays_an_image(kc, shape) -> None:
 
 
 @pytest.mark.parametrize("shape", SHAPES)
+def test_profiling_magics_print_what_ipython_prints(kc, shape) -> None:
+    """Issue 20, item 4: %prun and %%prun with IPython's options, %lprun,
+    %memit and %mprun with their packages."""
+    cells = Cells(kc, shape)
+    cells.ok("def work(n):\n    total = 0\n    for i in range(n):\n        total += i\n    return total")
+    shown = cells.ok("%prun -s cumulative -l 1 result = work(10_000)")
+    assert "function calls in" in shown and "Ordered by: cumulative time" in shown
+    assert "due to restriction <1>" in shown and "(work)" in shown
+    assert "Stats object" not in shown  # no value shown
+    assert cells.ok("result").strip() == "49995000"  # the statement's names are defined
+    shown = cells.ok("%%prun -q\nagain = work(100)")
+    assert "function calls" not in shown
+    assert cells.ok("again").strip() == "4950"
+    cells.ok("stats = %prun -r -q work(10)")
+    assert int(cells.ok("stats.total_calls").strip()) >= 1
+    shown = cells.ok("%lprun -f work work(1000)")
+    assert "Line Contents" in shown and "total += i" in shown
+    shown = cells.ok("%memit work(10_000)")
+    assert "peak memory:" in shown and "increment:" in shown
+    shown = cells.ok("%mprun -f work work(1000)")
+    assert "Mem usage" in shown and "total += i" in shown
+
+
+@pytest.mark.parametrize("shape", SHAPES)
 def test_a_failing_rich_representation_falls_back_as_ipython_does(kc, shape) -> None:
     """Issue 20, item 3: the next representation that works, and the
     formatter's error told; the cell does not go blank."""

@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Callable
 
 from bridge.ipython.magics import FORMAT_TIME, timeit_options, timeit_report
+from bridge.ipython.profiling import cell_prun
 from bridge.ipython.replacement import Unsupported
 from bridge.ipython.shell import streamed
 
@@ -127,4 +128,5 @@ CELL: dict[str, Callable[[str, str], list[str]]] = {
     "latex": _marimo_value("md"),
     "sql": _marimo_value("sql"),
     "capture": _capture,
+    "prun": cell_prun,
 }

@@ -22,6 +22,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
+from bridge.ipython import profiling
 from bridge.ipython.replacement import Replacement, Unsupported, is_expression
 from bridge.ipython.shell import getoutput, pip_magic, system
 
@@ -214,4 +215,8 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "pinfo": _pinfo(0),
     "pinfo2": _pinfo(1),
     "sql": _sql,
+    "prun": profiling.prun,
+    "lprun": profiling.lprun,
+    "memit": profiling.memit,
+    "mprun": profiling.mprun,
 }

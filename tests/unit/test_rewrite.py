@@ -92,3 +92,31 @@ def test_exit_asks_the_frontend_to_exit() -> None:
     for code in ("exit", "quit", " exit() "):
         assert rewrite(code).ask_exit
     assert not rewrite("exit_code = 1").ask_exit
+
+
+def test_a_profiler_magic_without_its_package_names_the_package(monkeypatch) -> None:
+    import importlib.util
+
+    from bridge.ipython.rewrite import _rewrite
+
+    real = importlib.util.find_spec
+
+    def missing(name: str, *args: object) -> object:
+        return None if name in ("line_profiler", "memory_profiler") else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", missing)
+    _rewrite.cache_clear()
+    for magic, package in (("lprun -f f f(1)", "line_profiler"), ("memit f(1)", "memory_profiler"),
+                           ("mprun -f f f(1)", "memory_profiler")):
+        told = rewrite(f"%{magic}")
+        assert told.error is not None and f"needs the {package} package" in told.error
+        assert f"%pip install {package}" in told.error
+    _rewrite.cache_clear()
+
+
+def test_prun_options_are_ipythons() -> None:
+    from bridge.ipython.profiling import _options
+
+    options, statement = _options("-s cumulative -s calls -l 5 -r -q f(x, -1)", "sTDl", "rq")
+    assert options == {"s": ["cumulative", "calls"], "l": ["5"], "r": [], "q": []}
+    assert statement == "f(x, -1)"
