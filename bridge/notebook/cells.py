@@ -5,6 +5,8 @@ kernel. A request without one (nbclient, papermill, console) is a new cell,
 unless its code defines exactly the same non-empty set of names as an earlier
 id-less cell: then it replaces that cell, so running a cell twice in a
 console, or papermill's injected parameters, does not fail as a redefinition.
+Not when it also reads one of those names (``a += 2``): that is an update of
+the earlier cell's value, a second definition in marimo's terms.
 
 Cells the kernel did not create from a request (loaded from the twin, created
 by code mode) wait to be claimed: by the Jupyter id the .ipynb gives them
@@ -22,6 +24,26 @@ from typing import Any, Generic, TypeVar
 from bridge.notebook.defs import defined_names
 
 _ALPHABET = string.ascii_letters
+
+
+def _updates(code: str, defs: frozenset[str]) -> bool:
+    """Whether the code reads a name it defines: marimo's analysis, and an
+    augmented assignment, which marimo counts as a definition only."""
+    import ast
+
+    from bridge.notebook.analysis import names
+
+    found = names(code)
+    if found is None:
+        return False
+    if found.refs & defs:
+        return True
+    return any(
+        isinstance(node, ast.AugAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id in defs
+        for node in ast.walk(ast.parse(code))
+    )
 
 
 @dataclass
@@ -140,6 +162,11 @@ class CellRegistry:
         found = self._waiting_defs.first(defs, idless)
         if found is None and idless:
             found = self._idless_defs.first(defs, idless=False)
+            if found is not None and _updates(code, defs):
+                # It reads a name it defines (``a += 2``, ``df =
+                # df.dropna()``): it updates the value that cell made, which
+                # replacing the cell would lose.
+                found = None
         return found
 
     def adopt(self, marimo_id: str, code: str, label: str = "") -> Cell:

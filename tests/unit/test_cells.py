@@ -210,3 +210,15 @@ def test_claims_match_the_scan_they_replace(operations: list[tuple[Any, Any, Any
         assert real.jupyter_ids() == spec.jupyter_ids()
         assert real.unclaimed() == any(not c.claimed for c in spec.by_marimo.values())
         assert len(real) == len(spec.by_marimo)
+
+
+def test_an_idless_update_of_a_name_is_a_new_cell_not_a_replacement() -> None:
+    """``a += 2`` after ``a = 24`` (a notebook written for ipykernel, run by
+    nbclient): replacing the first cell would leave ``a`` undefined; a cell
+    of its own is marimo's MultipleDefinitionError, which says why."""
+    registry = CellRegistry()
+    first = registry.claim("a = 24", None, "In[1]")
+    for update in ("a += 2", "a = a + 2", "a = sorted([a])"):
+        assert registry.claim(update, None, "In[2]").marimo_id != first.marimo_id, update
+    again = registry.claim("n = 1", None, "In[3]")
+    assert registry.claim("n = 2", None, "In[4]").marimo_id == again.marimo_id
