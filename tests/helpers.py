@@ -61,14 +61,15 @@ def execute(
     return collect(kc, send_execute(kc, code, cell_id, deleted, **content), timeout)
 
 
-def send_execute(
+def execute_request(
     kc: BlockingKernelClient,
     code: str,
     cell_id: str | None = None,
     deleted: Any = None,
     **content: Any,
-) -> str:
-    """Send one execute_request with JupyterLab-like metadata; its msg_id."""
+) -> dict[str, Any]:
+    """An execute_request with JupyterLab-like metadata, made now (its
+    header's date), not sent."""
     body = {
         "code": code,
         "silent": False,
@@ -78,11 +79,23 @@ def send_execute(
         "stop_on_error": True,
     }
     body.update(content)
-    msg = kc.session.msg("execute_request", body)
+    msg: dict[str, Any] = kc.session.msg("execute_request", body)
     if cell_id is not None:
         msg["metadata"]["cellId"] = cell_id
     if deleted is not None:
         msg["metadata"]["deletedCells"] = deleted
+    return msg
+
+
+def send_execute(
+    kc: BlockingKernelClient,
+    code: str,
+    cell_id: str | None = None,
+    deleted: Any = None,
+    **content: Any,
+) -> str:
+    """Send one execute_request with JupyterLab-like metadata; its msg_id."""
+    msg = execute_request(kc, code, cell_id, deleted, **content)
     kc.shell_channel.send(msg)
     return str(msg["header"]["msg_id"])
 

@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Notebook, Result, collect, execute, logged_kernel, send_execute
+from helpers import (
+    Notebook,
+    Result,
+    collect,
+    execute,
+    execute_request,
+    logged_kernel,
+    send_execute,
+)
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
@@ -334,22 +342,9 @@ def requests_of(
     clock in the header, ``clock_skew`` seconds off the kernel's)."""
     from datetime import timedelta
 
-    made = []
-    for cell_id, code in cells:
-        msg = kc.session.msg(
-            "execute_request",
-            {
-                "code": code,
-                "silent": False,
-                "store_history": True,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": True,
-            },
-        )
+    made = [execute_request(kc, code, cell_id) for cell_id, code in cells]
+    for msg in made:
         msg["header"]["date"] += timedelta(seconds=clock_skew)
-        msg["metadata"]["cellId"] = cell_id
-        made.append(msg)
     return made
 
 

@@ -138,22 +138,32 @@ def _sources_on_disk(functions: list[str]) -> str:
     )
 
 
-def lprun(args: str) -> Replacement:
-    package = _needs("lprun")
-    options, statement = _options(args, "fmDT", "rsu")
+def _line_by_line(magic: str, show: str, args: str) -> Replacement:
+    """``%lprun``/``%mprun -f FUNCTION... statement``: the package's
+    LineProfiler on the functions while the statement runs, then ``show``."""
+    package = _needs(magic)
+    options, statement = _options(args, "fmDT" if magic == "lprun" else "fT", "rsuc")
     functions = options.get("f", [])
     if not functions or not statement:
-        raise Unsupported("%lprun needs -f FUNCTION (one or more) and a statement to run")
+        raise Unsupported(f"%{magic} needs -f FUNCTION (one or more) and a statement to run")
     return Replacement(
         setup=[
-            f"import {package} as _line_profiler",
-            f"_lprofiler = _line_profiler.LineProfiler({', '.join(functions)})",
-            "_lprofiler.enable_by_count()",
+            f"import {package} as _profiler_package",
+            "_profiler = _profiler_package.LineProfiler()",
+            *(f"_profiler.add_function({f})" for f in functions),
+            "_profiler.enable_by_count()",
             statement,
         ],
-        after=["_lprofiler.disable_by_count()", _sources_on_disk(functions),
-               "_lprofiler.print_stats()"],
+        after=["_profiler.disable_by_count()", _sources_on_disk(functions), show],
     )
+
+
+def lprun(args: str) -> Replacement:
+    return _line_by_line("lprun", "_profiler.print_stats()", args)
+
+
+def mprun(args: str) -> Replacement:
+    return _line_by_line("mprun", "_profiler_package.show_results(_profiler)", args)
 
 
 def memit(args: str) -> Replacement:
@@ -172,23 +182,4 @@ def memit(args: str) -> Replacement:
             "_peak = max(_peaks)",
             'print(f"peak memory: {_peak:.2f} MiB, increment: {_peak - _baseline:.2f} MiB")',
         ]
-    )
-
-
-def mprun(args: str) -> Replacement:
-    package = _needs("mprun")
-    options, statement = _options(args, "fT", "rc")
-    functions = options.get("f", [])
-    if not functions or not statement:
-        raise Unsupported("%mprun needs -f FUNCTION (one or more) and a statement to run")
-    return Replacement(
-        setup=[
-            f"import {package} as _memory_profiler",
-            "_mprofiler = _memory_profiler.LineProfiler()",
-            *(f"_mprofiler.add_function({f})" for f in functions),
-            "_mprofiler.enable_by_count()",
-            statement,
-        ],
-        after=["_mprofiler.disable_by_count()", _sources_on_disk(functions),
-               "_memory_profiler.show_results(_mprofiler)"],
     )
