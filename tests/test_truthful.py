@@ -119,3 +119,22 @@ def test_mo_stop_stays_a_success(kc) -> None:
     assert reader.status == "ok"
     assert "reader ran" not in reader.text()
     assert not reader.of_type("error")
+
+
+def test_a_disabled_cell_and_its_readers_reply_that_they_did_not_run(kc) -> None:
+    """marimo's cell config (set in the twin or by code mode) can disable a
+    cell: marimo then neither runs it nor its readers, and says nothing."""
+    made = execute(
+        kc,
+        "%%scratch\nimport marimo._code_mode as cm\nasync with cm.get_context() as ctx:\n"
+        "    ctx.create_cell('dd = 5', disabled=True)",
+    )
+    assert made.status == "ok"
+    for code in ("dd * 2\nprint('reader ran')", "dd = 5"):  # a reader; the cell itself
+        result = execute(kc, code, stop_on_error=False)
+        assert result.status == "error", code
+        assert result.content["ename"] == "CellDisabled", result.content
+        assert "disabled" in result.content["evalue"]
+        assert "reader ran" not in result.text()
+        assert result.of_type("error"), code
+    assert execute(kc, "other = 1").status == "ok"

@@ -26,22 +26,23 @@ from __future__ import annotations
 
 import ast
 import copy
+import io
 import json
 import keyword
 import os
 import re
 import shutil
+import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bridge.convert.from_marimo import KERNELSPEC, ConvertError
-from bridge.convert.masks import Masked, mask, unmask
+from bridge.convert.masks import Masked, Unmaskable, mask, unmask
 from bridge.notebook.analysis import names
 
 STRINGS = "__bridge_strings__"
-_IDENTIFIER = re.compile(r"(?<![\w.@])(@?)([A-Za-z_]\w*)")
 
 
 @dataclass
@@ -50,11 +51,18 @@ class Report:
 
     renamed: list[tuple[int, str, str]] = field(default_factory=list)
     imports_removed: list[tuple[int, str]] = field(default_factory=list)
+    # Cells left as written: their IPython lines could not take the renaming.
+    kept: list[int] = field(default_factory=list)
     cells_changed: int = 0
 
     def lines(self) -> list[str]:
         out = [f"cell {n}: {old} -> {new}" for n, old, new in self.renamed]
         out += [f"cell {n}: repeated import of {name} removed" for n, name in self.imports_removed]
+        out += [
+            f"cell {n}: left as written (an IPython line in it could not be renamed): "
+            "rename its names by hand"
+            for n in self.kept
+        ]
         return out
 
 
@@ -92,7 +100,11 @@ def convert(notebook: dict[str, Any]) -> tuple[dict[str, Any], Report]:
         zip(code_cells, originals, masked, strings, sources, strict=True), start=1
     ):
         text = _strings_renamed(after, names_in_strings) if after != before else masked_.source
-        new = unmask(text, masked_) if after != before else original
+        try:
+            new = unmask(text, masked_) if after != before else original
+        except Unmaskable:
+            report.kept.append(number)
+            continue
         _note(report, number, masked_, text)
         if new != original:
             report.cells_changed += 1
@@ -176,12 +188,32 @@ def _string_calls(tree: ast.AST) -> list[tuple[ast.Constant, str, bool]]:
     return found
 
 
+def _expression_names(text: str, bare: bool) -> list[tuple[int, int, str]]:
+    """(start, end, name) of the Python names an expression string reads:
+    ``@name`` always, bare names too when ``bare``; never a quoted column
+    name, an attribute or a keyword."""
+    found: list[tuple[int, int, str]] = []
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return found
+    offsets = [0]
+    for line in text.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    previous = None
+    for token in tokens:
+        if token.type == tokenize.NAME and not keyword.iskeyword(token.string):
+            at = previous is not None and previous.string == "@"
+            dotted = previous is not None and previous.string == "."
+            if (at or bare) and not dotted and token.string not in ("True", "False", "None"):
+                start = offsets[token.start[0] - 1] + token.start[1]
+                found.append((start, start + len(token.string), token.string))
+        previous = token
+    return found
+
+
 def _names_in(text: str, bare: bool) -> list[str]:
-    return [
-        name
-        for at, name in _IDENTIFIER.findall(text)
-        if (at or bare) and not keyword.iskeyword(name) and name not in ("True", "False", "None")
-    ]
+    return [name for _, _, name in _expression_names(text, bare)]
 
 
 def _with_string_names(source: str) -> tuple[str, list[str]]:
@@ -228,7 +260,9 @@ def _strings_renamed(text: str, read: list[str]) -> str:
     edits = []
     if mapping:
         for node, value, bare in _string_calls(tree):
-            new = _IDENTIFIER.sub(_renamer(mapping, bare), value)
+            new = value
+            for start, end, name in reversed(_expression_names(value, bare)):
+                new = new[:start] + mapping.get(name, name) + new[end:]
             if new != value and node.lineno == node.end_lineno and node.end_col_offset:
                 edits.append((node.lineno, node.col_offset, node.end_col_offset, repr(new)))
     for line, start, end, literal in sorted(edits, reverse=True):
@@ -237,15 +271,6 @@ def _strings_renamed(text: str, read: list[str]) -> str:
     end_line = block.end_lineno or block.lineno
     del lines[block.lineno - 1 : end_line]
     return "\n".join(lines)
-
-
-def _renamer(mapping: dict[str, str], bare: bool) -> Callable[[re.Match[str]], str]:
-    def rename(match: re.Match[str]) -> str:
-        if not (match.group(1) or bare):
-            return match.group(0)
-        return match.group(1) + mapping.get(match.group(2), match.group(2))
-
-    return rename
 
 
 def _note(report: Report, number: int, masked: Masked, text: str) -> None:

@@ -36,6 +36,9 @@ STATEMENT_MAGICS = {
     "memit": {"-r", "-t", "-i"},
 }
 NAME_OPTIONS = {"-f"}
+# Of those, the ones that run their statement in a scope of its own: what it
+# assigns is not the notebook's (masked inside a function).
+LOCAL_MAGICS = {"timeit", "memit"}
 SHELL_MAGICS = {"sx", "system"}
 # Cell magics whose body is Python (their first line is kept as is).
 PYTHON_CELL_MAGICS = {"time", "timeit", "prun", "capture", "memit", "lprun", "mprun"}
@@ -54,6 +57,7 @@ class Mask:
     # (start, end) of the statement hole, or of the assignment target.
     statement: tuple[int, int] | None = None
     assign: bool = False
+    local: bool = False  # the statement runs in a scope of its own
 
     def python(self) -> list[str]:
         """The masked block's body."""
@@ -65,15 +69,20 @@ class Mask:
         body = [tuple_text] if values else []
         if self.statement is not None:
             a, b = self.statement
-            body.append(self.original[a:b])
+            if self.local:
+                body += ["def __bridge_local__():", "    " + self.original[a:b]]
+            else:
+                body.append(self.original[a:b])
         return body or ["pass"]
 
     def rebuild(self, body: list[ast.stmt]) -> str:
         """The IPython line again, its holes as the transform left them."""
         try:
             texts = self._holes(body)
-        except (ValueError, IndexError, AttributeError):
-            return self.original
+        except (ValueError, IndexError, AttributeError, AssertionError) as exc:
+            raise Unmaskable(self.original) from exc
+        if any("\n" in text for text in texts):
+            raise Unmaskable(self.original)  # a statement the transform spread over lines
         spans = list(self.exprs) + ([self.statement] if self.statement is not None else [])
         out = self.original
         for (a, b), text in sorted(zip(spans, texts, strict=True), reverse=True):
@@ -97,8 +106,16 @@ class Mask:
                 raise ValueError
             texts = [ast.unparse(e) for e in first.value.elts]
         if self.statement is not None:
+            if self.local:
+                [function] = rest
+                assert isinstance(function, ast.FunctionDef)
+                rest = function.body
             texts.append("; ".join(ast.unparse(node) for node in rest))
         return texts
+
+
+class Unmaskable(Exception):
+    """The transform's output cannot be read back into IPython lines."""
 
 
 @dataclass
@@ -139,15 +156,16 @@ def mask(cell: str) -> Masked:
 
 
 def unmask(text: str, masked: Masked) -> str:
-    """What a transform made of ``masked.source``, with the IPython back."""
+    """What a transform made of ``masked.source``, with the IPython back;
+    Unmaskable when that cannot be done faithfully."""
     if text == masked.source:
         return masked.original
     if not masked.masks:
         return text
     try:
         tree = ast.parse(text)
-    except SyntaxError:
-        return masked.original
+    except SyntaxError as exc:
+        raise Unmaskable(masked.original) from exc
     found: list[tuple[int, int, int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and isinstance(node.test, ast.Name):
@@ -156,6 +174,10 @@ def unmask(text: str, masked: Masked) -> str:
                 mask_ = masked.masks[int(match.group(1))]
                 end = node.end_lineno or node.lineno
                 found.append((node.lineno, end, node.col_offset, mask_.rebuild(node.body)))
+    if len(found) != len(masked.masks):
+        # A masked line inside a string (a docstring line ending in "?"):
+        # the mask was not IPython after all.
+        raise Unmaskable(masked.original)
     lines = text.split("\n")
     for start, end, col, new in sorted(found, reverse=True):
         lines[start - 1 : end] = [" " * col + new]
@@ -181,6 +203,11 @@ def _line(line: str) -> Mask | None:
         rest_at = assigned.start("rest")
         inner = _shell(body, rest_at + 1) if body[rest_at] == "!" else _magic(body, rest_at)
         if inner is not None:
+            if inner.statement is not None:
+                a, b = inner.statement
+                if not _is_expression(body[a:b]):
+                    return Mask(body)  # nothing of it renamed: kept as written
+                inner.exprs = sorted([*inner.exprs, (a, b)])
             inner.statement, inner.assign = (0, assigned.end("target")), True
             return inner
     helped = _HELP.match(body)
@@ -236,4 +263,14 @@ def _magic(body: str, start: int = 0) -> Mask | None:
         ast.parse(statement)
     except SyntaxError:
         return Mask(body, exprs=exprs)
-    return Mask(body, exprs=exprs, statement=(begin, begin + len(statement)))
+    return Mask(
+        body, exprs=exprs, statement=(begin, begin + len(statement)), local=name in LOCAL_MAGICS
+    )
+
+
+def _is_expression(text: str) -> bool:
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return True

@@ -30,7 +30,14 @@ def install() -> None:
 
     def try_format(obj: Any, include_opinionated: bool | None = None) -> Any:
         formatted = original(obj, include_opinionated)
+        failure = formatted.exception
         if formatted.traceback is None or obj is None:
+            return formatted
+        if failure is not None and (
+            not isinstance(failure, Exception) or isinstance(failure, ImportError)
+        ):
+            # An interrupt is not a representation's bug; a missing package
+            # is what marimo tells the user to install.
             return formatted
         fallback = _ipython_bundle(obj)
         if fallback is None:

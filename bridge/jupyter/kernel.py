@@ -429,7 +429,10 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
             request.on_lost(run, f"could not reach the marimo runtime: {exc}")
 
     def _finish(self, request: RequestRun, context: RequestContext) -> dict[str, Any]:
-        error = error_content(request, self._router)
+        document = self._twin.document
+        error = error_content(
+            request, self._router, lambda cell: document is not None and document.disabled(cell)
+        )
         own_failure = request.own_failure()
         # A cell run with a cellId shows its failure in its value display
         # (views.py), which a later run replaces: a healed cell shows its

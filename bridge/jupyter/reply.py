@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,11 @@ from bridge.translate.errors import describe, has_traceback
 from bridge.translate.traceback import RED, RESET
 
 
-def error_content(request: RequestRun, router: OutputRouter) -> dict[str, Any] | None:
-    """ename/evalue/traceback for a failed request, or None if all went well."""
+def error_content(
+    request: RequestRun, router: OutputRouter, disabled: Callable[[str], bool]
+) -> dict[str, Any] | None:
+    """ename/evalue/traceback for a failed request, or None if all went well.
+    ``disabled``: whether a cell is disabled in the notebook."""
     if request.lost is not None:
         return {
             "ename": "RuntimeDied",
@@ -29,15 +33,7 @@ def error_content(request: RequestRun, router: OutputRouter) -> dict[str, Any] |
             }
         skipped = request.unexplained()
         if skipped:
-            evalue = (
-                f"marimo did not run {', '.join(router.label(c) for c in sorted(skipped))} "
-                "and gave no reason"
-            )
-            return {
-                "ename": "CellNotRun",
-                "evalue": evalue,
-                "traceback": [f"{RED}CellNotRun{RESET}: {evalue}"],
-            }
+            return _not_run(skipped, request, router, disabled)
         return None
     cell, error = failures[0]
     described = describe(error, router.label)
@@ -59,6 +55,24 @@ def error_content(request: RequestRun, router: OutputRouter) -> dict[str, Any] |
         names = ", ".join(router.label(c) for c in sorted(others))
         lines.append(f"{RED}Also failed in this run:{RESET} {names}")
     return {"ename": described.ename, "evalue": evalue, "traceback": lines}
+
+
+def _not_run(
+    skipped: list[str], request: RequestRun, router: OutputRouter, disabled: Callable[[str], bool]
+) -> dict[str, Any]:
+    """Executed cells marimo skipped without an error item: disabled ones
+    (marimo's cell config, theirs or an ancestor's), or, should marimo ever
+    skip one for no reason, that said plainly."""
+    cells = ", ".join(router.label(c) for c in sorted(skipped))
+    if all(c in request.disabled or disabled(c) for c in skipped):
+        ename = "CellDisabled"
+        evalue = (
+            f"marimo did not run {cells}: it is disabled, or reads from a disabled "
+            "cell (marimo's cell config); enable it to run it"
+        )
+    else:
+        ename, evalue = "CellNotRun", f"marimo did not run {cells} and gave no reason"
+    return {"ename": ename, "evalue": evalue, "traceback": [f"{RED}{ename}{RESET}: {evalue}"]}
 
 
 def rerun_summary(request: RequestRun, router: OutputRouter) -> str | None:

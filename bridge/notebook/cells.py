@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -27,8 +28,10 @@ _ALPHABET = string.ascii_letters
 
 
 def _updates(code: str, defs: frozenset[str]) -> bool:
-    """Whether the code reads a name it defines: marimo's analysis, and an
-    augmented assignment, which marimo counts as a definition only."""
+    """Whether the code reads a name it defines before binding it itself:
+    marimo's analysis, and an augmented assignment at the cell's level
+    (which marimo counts as a definition only) of a name no earlier
+    statement of the cell bound."""
     import ast
 
     from bridge.notebook.analysis import names
@@ -38,12 +41,28 @@ def _updates(code: str, defs: frozenset[str]) -> bool:
         return False
     if found.refs & defs:
         return True
-    return any(
-        isinstance(node, ast.AugAssign)
-        and isinstance(node.target, ast.Name)
-        and node.target.id in defs
-        for node in ast.walk(ast.parse(code))
-    )
+    bound: set[str] = set()
+    for statement in ast.parse(code).body:
+        for node in _cell_level(statement):
+            if (
+                isinstance(node, ast.AugAssign)
+                and isinstance(node.target, ast.Name)
+                and node.target.id in defs
+                and node.target.id not in bound
+            ):
+                return True
+        bound |= defined_names(ast.unparse(statement))
+    return False
+
+
+def _cell_level(node: Any) -> Iterator[Any]:
+    """The node and what it holds, functions' and classes' bodies aside."""
+    import ast
+
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            yield from _cell_level(child)
 
 
 @dataclass
@@ -162,7 +181,7 @@ class CellRegistry:
         found = self._waiting_defs.first(defs, idless)
         if found is None and idless:
             found = self._idless_defs.first(defs, idless=False)
-            if found is not None and _updates(code, defs):
+            if found is not None and found.code != code and _updates(code, defs):
                 # It reads a name it defines (``a += 2``, ``df =
                 # df.dropna()``): it updates the value that cell made, which
                 # replacing the cell would lose.

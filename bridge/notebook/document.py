@@ -101,6 +101,12 @@ class Document:
         state = self._state_map().get(cell_id)
         return state.code if state is not None else None
 
+    def disabled(self, cell_id: str) -> bool:
+        """Whether the cell is disabled (marimo's cell config, set in the
+        twin or by code mode): marimo does not run it."""
+        state = self._state_map().get(cell_id)
+        return bool(state is not None and state.config.get("disabled"))
+
     def codes(self) -> Mapping[str, str]:
         """Every cell's code by id (a live, read-only view)."""
         return _Codes(self._state_map)

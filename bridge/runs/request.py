@@ -31,6 +31,8 @@ class RequestRun:
         self.roots = roots
         self.ran: list[str] = []  # cells that ran, in the order they started
         self.errors: dict[str, list[dict[str, Any]]] = {}
+        # Cells marimo did not run because a cell they read is disabled.
+        self.disabled: set[str] = set()
         self.interrupted = False
         self.lost: str | None = None
         self.done: asyncio.Future[None] = loop.create_future()
@@ -93,6 +95,8 @@ class RequestRun:
     # -- outcome ---------------------------------------------------------
     def _observe(self, note: CellOp) -> None:
         cell = note.cell_id
+        if note.status == "disabled-transitively":
+            self.disabled.add(cell)
         if note.status in ("queued", "running"):
             self._in_run.add(cell)
             if note.status == "running" and cell not in self.ran:

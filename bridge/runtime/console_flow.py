@@ -51,7 +51,13 @@ class BoundedConsole(deque[Any]):
         if size:
             # Only a cell's text waits: the flush and stop markers never do,
             # nor anything once the writer is gone.
-            while self.pending > PENDING_BYTES and self._writer.is_alive():
+            while (
+                self.pending > PENDING_BYTES
+                and self._writer.is_alive()
+                # The writer itself (a warning while it sends) must not
+                # wait for itself.
+                and threading.current_thread() is not self._writer
+            ):
                 self._cv.wait(WAIT_S)
             self.pending += size
         super().append(item)

@@ -42,6 +42,7 @@ tests/unit/test_runtime_hooks.py fails loudly when an upgrade moves them.
 from __future__ import annotations
 
 import sys
+import traceback
 import warnings
 from typing import Any
 
@@ -121,7 +122,16 @@ def show_open_figures(cell: Any, ctx: Any, run_result: Any) -> None:
         figure = manager.canvas.figure
         if id(figure) in shown or id(figure) in _displayed_now:
             continue
-        mimetype, data = _render_figure_mimebundle(manager.canvas)
+        try:
+            mimetype, data = _render_figure_mimebundle(manager.canvas)
+        except Exception:
+            # A figure that cannot be drawn (bad mathtext) is the cell's
+            # stderr, as matplotlib-inline prints it; marimo's hooks do not
+            # catch, and the rest of the run would not start.
+            traceback.print_exc()
+            continue
+        finally:
+            plt.close(figure)
         CellNotificationUtils.broadcast_console_output(
             channel=CellChannel.MEDIA,
             mimetype=mimetype,
@@ -129,7 +139,6 @@ def show_open_figures(cell: Any, ctx: Any, run_result: Any) -> None:
             cell_id=cell.cell_id,
             status=None,
         )
-        plt.close(figure)
 
 
 def _figure_of(obj: Any) -> Any:

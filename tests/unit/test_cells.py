@@ -222,3 +222,12 @@ def test_an_idless_update_of_a_name_is_a_new_cell_not_a_replacement() -> None:
         assert registry.claim(update, None, "In[2]").marimo_id != first.marimo_id, update
     again = registry.claim("n = 1", None, "In[3]")
     assert registry.claim("n = 2", None, "In[4]").marimo_id == again.marimo_id
+    # A cell that binds the name before updating it stands alone: run twice,
+    # or changed, it replaces itself.
+    loop = registry.claim("total = 0\nfor v in range(3):\n    total += v", None, "In[5]")
+    same = registry.claim("total = 0\nfor v in range(3):\n    total += v", None, "In[6]")
+    assert same.marimo_id == loop.marimo_id
+    changed = registry.claim("total = 1\nfor v in range(2):\n    total += v", None, "In[7]")
+    assert changed.marimo_id == loop.marimo_id
+    counter = registry.claim("k = 0", None, "In[8]")
+    assert registry.claim("k += 1", None, "In[9]").marimo_id != counter.marimo_id

@@ -129,3 +129,39 @@ def test_the_command_refuses_to_overwrite_and_keeps_the_original(tmp_path: Path,
     assert (tmp_path / "old.ipynb.orig").read_bytes() == before
     assert (tmp_path / "old.ipynb.orig.1").exists()
     assert main(["convert", str(tmp_path / "missing.ipynb"), "-o", str(tmp_path / "x.ipynb")]) == 1
+
+
+def _converted(*cells: str) -> tuple[list[str], list[str]]:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    converted, report = convert(nb)
+    return [c["source"] for c in converted["cells"]], report.lines()
+
+
+def test_what_timeit_assigns_stays_its_own() -> None:
+    """%timeit runs its statement in a scope of its own: not a definition."""
+    code, _ = _converted("L = [3, 1, 2]", "%timeit L = sorted(range(100))", "x = 1", "x = 2\nprint(L)")
+    assert code[1] == "%timeit L = sorted(range(100))"
+    assert code[3] == "x_1 = 2\nprint(L)"
+
+
+def test_quoted_column_names_in_expression_strings_are_not_renamed() -> None:
+    code, _ = _converted(
+        "import pandas as pd\ndf = pd.DataFrame({'a': [1]})\na = 1",
+        "a = 2\npd.eval(\"df['a'] + a\")",
+    )
+    assert code[1] == "a_1 = 2\npd.eval(\"df['a'] + a_1\")" or code[1] == (
+        "a_1 = 2\npd.eval('df[\\'a\\'] + a_1')"
+    ), code[1]
+
+
+def test_a_cell_whose_ipython_cannot_take_the_renaming_is_kept_and_reported() -> None:
+    code, lines = _converted(
+        "x = 1",
+        "x = 2\n%time for i in range(3): x += i",
+        's = """\nReally?\n"""\n%time q = 1\nx = 3',
+    )
+    assert code[1] == "x = 2\n%time for i in range(3): x += i"
+    assert code[2] == 's = """\nReally?\n"""\n%time q = 1\nx = 3'
+    assert any(line.startswith("cell 2: left as written") for line in lines)
+    assert any(line.startswith("cell 3: left as written") for line in lines)
