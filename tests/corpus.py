@@ -9,7 +9,7 @@ bridge convert``. Per code cell:
 * *agree*: both succeed or both fail;
 * a failure here where ipykernel succeeded is put down to marimo's rules
   (a name defined twice, a cell not run because its input failed, a
-  cycle), to IPython syntax (a magic this kernel does not run), or to
+  cycle, a cell reading a name several cells define), to IPython syntax (a magic this kernel does not run), or to
   something else;
 * a *lost output*: a cell that succeeded under both but shows fewer
   figures, no value where ipykernel showed one, or no text where
@@ -28,6 +28,8 @@ from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
+
+from bridge.notebook.analysis import names
 
 RULES = {
     "MultipleDefinitionError",
@@ -94,10 +96,16 @@ def _read(cell: Any) -> Cell:
     )
 
 
-def cause(cell: Cell) -> str:
+def cause(cell: Cell, shared: frozenset[str] = frozenset()) -> str:
+    """Why this kernel failed a cell ipykernel ran. ``shared``: the names
+    several cells of the notebook define; a cell reading one of them sees
+    whichever definition marimo kept, which is marimo's rule at work."""
     if cell.failed in RULES:
         return "marimo's rules"
     if cell.failed == "NameError" and "expected to be defined in" in cell.evalue:
+        return "marimo's rules"
+    found = names(cell.source)
+    if found is not None and found.refs & shared:
         return "marimo's rules"
     if cell.failed in ("UsageError", "SyntaxError") and any(
         line.lstrip().startswith(("%", "!")) or line.rstrip().endswith("?")
@@ -107,13 +115,24 @@ def cause(cell: Cell) -> str:
     return "other"
 
 
+def shared_names(cells: list[Cell]) -> frozenset[str]:
+    """The names more than one code cell defines (marimo's analysis)."""
+    counts: Counter[str] = Counter()
+    for cell in cells:
+        found = names(cell.source)
+        if found is not None:
+            counts.update(found.defs)
+    return frozenset(name for name, n in counts.items() if n > 1)
+
+
 def compare(reference: list[Cell], here: list[Cell]) -> Comparison:
     result = Comparison(cells=len(reference))
+    shared = shared_names(here)
     for ref, cell in zip(reference, here, strict=True):
         if (ref.failed is None) == (cell.failed is None):
             result.agree += 1
         elif ref.failed is None:
-            result.causes[cause(cell)] += 1
+            result.causes[cause(cell, shared)] += 1
             result.details.append((cell.source, f"{cell.failed}: {cell.evalue[:120]}"))
             continue
         else:
