@@ -41,7 +41,7 @@ from bridge.jupyter.stdin import InputBroker
 from bridge.jupyter.validate import refused
 from bridge.jupyter.widget_face import WidgetFace
 from bridge.notebook.blame import Blame
-from bridge.notebook.cells import CellRegistry, may_replace
+from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator, Sink
 from bridge.runs.request import RequestRun
@@ -261,10 +261,7 @@ class MarimoKernel(EarlyStartMixin, ProtocolMixin, RuntimeHostMixin, Introspecti
         roots: set[str] = set()
         cell = None
         if not scratch:
-            replaces = may_replace(code, interactive=admitted.allow_stdin)
-            cell = self._cells.claim(
-                rewritten.twin, jupyter_id, f"In[{execution_count}]", replaces
-            )
+            cell = self._cells.claim(rewritten.twin, jupyter_id, f"In[{execution_count}]")
             roots.add(cell.marimo_id)
         loop = asyncio.get_running_loop()
         request = RequestRun(msg_id, roots, self._router.publish, loop)

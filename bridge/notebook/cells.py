@@ -2,13 +2,11 @@
 
 A request with ``metadata.cellId`` names one marimo cell for the life of the
 kernel. A request without one (nbclient, papermill, console) is a new cell,
-unless it may replace (``may_replace``: at a terminal, or papermill's
-injected parameters) and its code defines exactly the same non-empty set of
-names as an earlier id-less cell: then it replaces that cell, so running a
-cell twice in a console, or papermill's parameters, does not fail as a
-redefinition. Not when it also reads one of those names (``a += 2``): that
-is an update of the earlier cell's value, a second definition in marimo's
-terms.
+unless its code defines exactly the same non-empty set of names as an earlier
+id-less cell: then it replaces that cell, so running a cell twice in a
+console, or papermill's injected parameters, does not fail as a redefinition.
+Not when it also reads one of those names (``a += 2``): that is an update of
+the earlier cell's value, a second definition in marimo's terms.
 
 Cells the kernel did not create from a request (loaded from the twin, created
 by code mode) wait to be claimed: by the Jupyter id the .ipynb gives them
@@ -27,21 +25,6 @@ from typing import Any, Generic, TypeVar
 from bridge.notebook.defs import defined_names
 
 _ALPHABET = string.ascii_letters
-
-
-# The first line of the cell papermill injects (its Python translator's).
-PAPERMILL_PARAMETERS = "# Parameters"
-
-
-def may_replace(code: str, interactive: bool) -> bool:
-    """Whether an id-less request may replace an earlier id-less cell that
-    defines the same names: at a terminal (jupyter console, a client that
-    allows stdin), where a user types a cell again, and for papermill's
-    injected parameters. A notebook run top to bottom (nbclient, stdin not
-    allowed) defining a name again is marimo's MultipleDefinitionError, as
-    in marimo: replacing the earlier cell would re-run its readers with the
-    new value and fail them instead, far from the cause."""
-    return interactive or code.lstrip().startswith(PAPERMILL_PARAMETERS)
 
 
 def _updates(code: str, defs: frozenset[str]) -> bool:
@@ -166,16 +149,14 @@ class CellRegistry:
         """Whether a cell of the twin or of code mode waits for a request."""
         return bool(self._waiting_code)  # every unclaimed cell is there
 
-    def claim(
-        self, code: str, jupyter_id: str | None, label: str, replaces: bool = True
-    ) -> Cell:
+    def claim(self, code: str, jupyter_id: str | None, label: str) -> Cell:
         """The cell this request runs in, created if needed, code updated."""
         cell = self._by_jupyter.get(jupyter_id) if jupyter_id is not None else None
         # Re-running unchanged code is the common case: its names are known
         # (parsing a large cell on every run would cost milliseconds).
         defs = cell.defs if cell is not None and cell.code == code else defined_names(code)
         if cell is None:
-            cell = self._match(code, defs, jupyter_id is None, replaces)
+            cell = self._match(code, defs, idless=jupyter_id is None)
         if cell is None:
             cell = self._add(Cell(marimo_id=self._new_id(), jupyter_id=None))
         self._unindex(cell)
@@ -185,9 +166,7 @@ class CellRegistry:
         self._index(cell)
         return cell
 
-    def _match(
-        self, code: str, defs: frozenset[str], idless: bool, replaces: bool = True
-    ) -> Cell | None:
+    def _match(self, code: str, defs: frozenset[str], idless: bool) -> Cell | None:
         """An existing id-less cell this request stands for, if any.
 
         Cells no request has run yet (from the twin or code mode) are taken by
@@ -200,7 +179,7 @@ class CellRegistry:
         if found is not None or not defs:
             return found
         found = self._waiting_defs.first(defs, idless)
-        if found is None and idless and replaces:
+        if found is None and idless:
             found = self._idless_defs.first(defs, idless=False)
             if found is not None and found.code != code and _updates(code, defs):
                 # It reads a name it defines (``a += 2``, ``df =
