@@ -4,7 +4,11 @@ Prints each cell's code and outputs, then edits one cell of reactive.ipynb,
 re-runs only that cell, and shows the dependents that updated themselves,
 and the marimo twin the kernel kept of it (written to a temporary folder).
 Then habits.ipynb: magics, shell commands, display() and clear_output(), and
-the plain Python its twin holds for them. Last, a widget: a
+the plain Python its twin holds for them. Then ipykernel.ipynb, a notebook
+written for ipykernel: run as it is, the cell that defines ``x`` again fails
+with marimo's MultipleDefinitionError and the way over; ``python -m bridge
+convert`` renames it, and the converted notebook runs top to bottom, its
+figure shown as Jupyter's inline backend shows it. Last, a widget: a
 ``mo.ui.slider`` is a Jupyter widget, and moving it (a comm message, as
 JupyterLab's widget manager sends one) re-runs the cell that reads it, whose
 output is updated in its own place.
@@ -37,7 +41,8 @@ def show(nb: nbformat.NotebookNode, title: str) -> None:
             if out.output_type == "stream":
                 text = out.text
             elif out.output_type == "error":
-                text = f"{out.ename}: {out.evalue}"
+                hints = [line for line in out.traceback if line.startswith("Hint:")]
+                text = "\n".join([f"{out.ename}: {out.evalue}", *hints])
             else:
                 text = str(out.data.get("text/plain", ""))
             if text.strip():
@@ -80,8 +85,32 @@ def run(folder: Path) -> int:
             twin = folder / name.replace(".ipynb", ".py")
             print(f"\n=== the marimo twin the kernel kept: {twin.name}\n")
             print(twin.read_text())
+    brought_over(folder)
     widgets(folder)
     return 0
+
+
+def brought_over(folder: Path) -> None:
+    """ipykernel.ipynb as it is, then after ``python -m bridge convert``."""
+    import subprocess
+
+    shutil.copy(HERE / "ipykernel.ipynb", folder / "ipykernel.ipynb")
+    os.environ["MARIMO_BRIDGE_NOTEBOOK"] = str(folder / "ipykernel.ipynb")
+    for name in ("ipykernel.ipynb", "ipykernel-marimo.ipynb"):
+        if name != "ipykernel.ipynb":
+            print("\n=== python -m bridge convert ipykernel.ipynb -o ipykernel-marimo.ipynb")
+            done = subprocess.run(
+                [sys.executable, "-m", "bridge", "convert", "ipykernel.ipynb", "-o", name],
+                cwd=folder, capture_output=True, text=True, check=True,
+            )
+            print(done.stdout.rstrip())
+            os.environ["MARIMO_BRIDGE_NOTEBOOK"] = str(folder / name)
+        nb = nbformat.read(folder / name, as_version=4)
+        NotebookClient(
+            nb, kernel_name="marimo", timeout=120, allow_errors=True,
+            resources={"metadata": {"path": str(folder)}},
+        ).execute()
+        show(nb, f"{name}: run top to bottom" + (" (as it is)" if name == "ipykernel.ipynb" else ""))
 
 
 def request(

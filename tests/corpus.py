@@ -9,7 +9,8 @@ bridge convert``. Per code cell:
 * *agree*: both succeed or both fail;
 * a failure here where ipykernel succeeded is put down to marimo's rules
   (a name defined twice, a cell not run because its input failed, a
-  cycle, a cell reading a name several cells define), to IPython syntax (a magic this kernel does not run), or to
+  cycle, a cell reading a name several cells define, a dependent re-run by
+  a redefinition failing), to IPython syntax (a magic this kernel does not run), or to
   something else;
 * a *lost output*: a cell that succeeded under both but shows fewer
   figures, no value where ipykernel showed one, or no text where
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -106,6 +108,9 @@ def cause(cell: Cell, shared: frozenset[str] = frozenset()) -> str:
         return "marimo's rules"
     found = names(cell.source)
     if found is not None and found.refs & shared:
+        return "marimo's rules"
+    if re.match(r"Cell In\[\d+\] failed: ", cell.evalue):
+        # The cell ran; a cell reading what it (re)defined re-ran and failed.
         return "marimo's rules"
     if cell.failed in ("UsageError", "SyntaxError") and any(
         line.lstrip().startswith(("%", "!")) or line.rstrip().endswith("?")
