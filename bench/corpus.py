@@ -8,6 +8,7 @@ by cause, cells that lost an output. ``-v`` lists the cells that differ.
 
     make corpus
     make corpus CORPUS="tests/notebooks/corpus ~/held-out"
+    make corpus CORPUS="~/held-out -v --timeout=60"   # seconds a cell may take
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def total(comparisons: list[Comparison]) -> Comparison:
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
+    timeout = next((int(a.split("=", 1)[1]) for a in argv if a.startswith("--timeout=")), 120)
+    argv = [a for a in argv if not a.startswith("--timeout=")]
     folders = [Path(a).expanduser() for a in argv if a != "-v"] or [
         ROOT / "tests" / "notebooks" / "corpus"
     ]
@@ -47,7 +50,7 @@ def main(argv: list[str]) -> int:
     outcomes: list[Outcome] = []
     for path in paths:
         print(f"{path.name} ...", file=sys.stderr, flush=True)
-        outcomes.append(both_ways(path))
+        outcomes.append(both_ways(path, timeout))
     for title, pick in (("as it is", "as_is"), ("after `python -m bridge convert`", "converted")):
         print(f"\n{title}\n")
         print(

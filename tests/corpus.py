@@ -77,6 +77,10 @@ def run(notebook: dict[str, Any], kernel: str, folder: Path, timeout: int = 120)
         kernel_name=kernel,
         allow_errors=True,
         timeout=timeout,
+        # A cell past the timeout is interrupted and counts as failed; the
+        # notebook goes on (ipykernel's line-by-line %mprun of a million
+        # calls takes minutes).
+        interrupt_on_timeout=True,
         resources={"metadata": {"path": str(folder)}},
     )
     client.execute(env={**os.environ, "MARIMO_BRIDGE_TWIN": "0"})
