@@ -173,10 +173,18 @@ def _config(args: str) -> Replacement:
     )
 
 
+# Extensions whose magics this kernel has built in (profiling.py).
+BUILT_IN_EXTENSIONS = {"line_profiler": "lprun", "memory_profiler": "memit"}
+
+
 def _load_ext(args: str) -> Replacement:
-    if args.strip() == "autoreload":
+    name = args.strip()
+    if name == "autoreload":
         return Replacement(setup=["pass  # %load_ext autoreload: marimo has its own"])
-    raise Unsupported(f"%load_ext {args.strip()}: IPython extensions do not load in marimo")
+    if name in BUILT_IN_EXTENSIONS:
+        profiling.needs(BUILT_IN_EXTENSIONS[name])  # installed, as IPython's load would ask
+        return Replacement(setup=[f"pass  # %load_ext {name}: its magics are built in"])
+    raise Unsupported(f"%load_ext {name}: IPython extensions do not load in marimo")
 
 
 def _pinfo(level: int) -> Callable[[str], Replacement]:
@@ -211,6 +219,7 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "matplotlib": _accepted("matplotlib", "figures are shown inline, as with ipykernel"),
     "config": _config,
     "load_ext": _load_ext,
+    "xmode": _accepted("xmode", "tracebacks keep the kernel's form"),
     "autoreload": _autoreload,
     "pinfo": _pinfo(0),
     "pinfo2": _pinfo(1),

@@ -49,7 +49,7 @@ def _unquote(word: str) -> str:
         return word
 
 
-def _needs(magic: str) -> str:
+def needs(magic: str) -> str:
     package = PACKAGE[magic]
     importlib.invalidate_caches()  # a %pip install in this session counts
     if importlib.util.find_spec(package) is None:
@@ -141,7 +141,7 @@ def _sources_on_disk(functions: list[str]) -> str:
 def _line_by_line(magic: str, show: str, args: str) -> Replacement:
     """``%lprun``/``%mprun -f FUNCTION... statement``: the package's
     LineProfiler on the functions while the statement runs, then ``show``."""
-    package = _needs(magic)
+    package = needs(magic)
     options, statement = _options(args, "fmDT" if magic == "lprun" else "fT", "rsuc")
     functions = options.get("f", [])
     if not functions or not statement:
@@ -167,7 +167,7 @@ def mprun(args: str) -> Replacement:
 
 
 def memit(args: str) -> Replacement:
-    package = _needs("memit")
+    package = needs("memit")
     options, statement = _options(args, "rt", "ic")
     if not statement:
         raise Unsupported("%memit needs a statement to measure")

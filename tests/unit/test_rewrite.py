@@ -120,3 +120,10 @@ def test_prun_options_are_ipythons() -> None:
     options, statement = _options("-s cumulative -s calls -l 5 -r -q f(x, -1)", "sTDl", "rq")
     assert options == {"s": ["cumulative", "calls"], "l": ["5"], "r": [], "q": []}
     assert statement == "f(x, -1)"
+
+
+def test_the_profilers_extensions_load_as_built_in_magics() -> None:
+    for line in ("%load_ext line_profiler", "%load_ext memory_profiler", "%xmode Plain"):
+        told = rewrite(line)
+        assert told.error is None and told.code.startswith("pass  #"), line
+    assert rewrite("%load_ext some_extension").error is not None
