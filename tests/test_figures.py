@@ -112,3 +112,11 @@ def test_figures_in_the_runtime_depend_on_no_setting(tmp_path) -> None:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     assert "plt.ylabel('y')" in (tmp_path / "nb.py").read_text()
+
+
+def test_a_notebook_without_matplotlib_does_not_import_it(kc: BlockingKernelClient) -> None:
+    """The figures hook runs after every cell; it must cost nothing, and
+    import nothing, until a cell imports matplotlib."""
+    assert execute(kc, "value = [1, 2]\nvalue").status == "ok"
+    said = execute(kc, "%%scratch\nimport sys\nprint('matplotlib' in sys.modules)")
+    assert said.text().strip() == "False"

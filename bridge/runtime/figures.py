@@ -102,12 +102,14 @@ def displayed(obj: Any) -> None:
 def show_open_figures(cell: Any, ctx: Any, run_result: Any) -> None:
     """Post-execution hook: show each figure the cell left open."""
     del ctx
-    shown, _displayed_now = _figures_in(run_result.output), set(_displayed)
+    displayed_now = set(_displayed)
     _displayed.clear()
     from marimo._runtime.context import get_global_context
 
+    # Nothing to do, and nothing imported, before a cell imports matplotlib.
     if not get_global_context().mpl_installed:
         return
+    shown = _figures_in(run_result.output)
     import matplotlib
 
     if matplotlib.get_backend() != MARIMO_BACKEND:
@@ -120,7 +122,7 @@ def show_open_figures(cell: Any, ctx: Any, run_result: Any) -> None:
 
     for manager in Gcf.get_all_fig_managers():
         figure = manager.canvas.figure
-        if id(figure) in shown or id(figure) in _displayed_now:
+        if id(figure) in shown or id(figure) in displayed_now:
             continue
         try:
             mimetype, data = _render_figure_mimebundle(manager.canvas)
@@ -143,6 +145,8 @@ def show_open_figures(cell: Any, ctx: Any, run_result: Any) -> None:
 
 def _figure_of(obj: Any) -> Any:
     """The matplotlib Figure an object shows (an Artist's, a grid's), or None."""
+    if "matplotlib" not in sys.modules:
+        return None  # not imported by any cell: never imported here
     try:
         from matplotlib.artist import Artist
         from matplotlib.figure import Figure, SubFigure
