@@ -94,7 +94,8 @@ def brought_over(folder: Path) -> None:
     """ipykernel.ipynb as it is, then after ``python -m bridge convert``."""
     import subprocess
 
-    shutil.copy(HERE / "ipykernel.ipynb", folder / "ipykernel.ipynb")
+    # Written for ipykernel: kept apart from the examples that run as they are.
+    shutil.copy(HERE / "for-ipykernel" / "ipykernel.ipynb", folder / "ipykernel.ipynb")
     os.environ["MARIMO_BRIDGE_NOTEBOOK"] = str(folder / "ipykernel.ipynb")
     for name in ("ipykernel.ipynb", "ipykernel-marimo.ipynb"):
         if name != "ipykernel.ipynb":
@@ -110,7 +111,8 @@ def brought_over(folder: Path) -> None:
             nb, kernel_name="marimo", timeout=120, allow_errors=True,
             resources={"metadata": {"path": str(folder)}},
         ).execute()
-        show(nb, f"{name}: run top to bottom" + (" (as it is)" if name == "ipykernel.ipynb" else ""))
+        as_it_is = " (as it is)" if name == "ipykernel.ipynb" else ""
+        show(nb, f"{name}: run top to bottom{as_it_is}")
 
 
 def request(
