@@ -41,6 +41,7 @@ from typing import Any
 from bridge.convert.from_marimo import KERNELSPEC, ConvertError
 from bridge.convert.masks import Masked, Unmaskable, mask, unmask
 from bridge.notebook.analysis import names
+from bridge.twin.order import cell_source
 
 STRINGS = "__bridge_strings__"
 
@@ -83,7 +84,7 @@ def convert(notebook: dict[str, Any]) -> tuple[dict[str, Any], Report]:
 
     out = copy.deepcopy(notebook)
     code_cells = [c for c in out.get("cells", []) if c.get("cell_type") == "code"]
-    originals = [_source(c) for c in code_cells]
+    originals = [cell_source(c) for c in code_cells]
     masked = [mask(source) for source in originals]
     strings = [_with_string_names(m.source) for m in masked]
     sources = [s for s, _ in strings]
@@ -163,11 +164,6 @@ def _free(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.name}.{n}")
     return candidate
-
-
-def _source(cell: dict[str, Any]) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 # -- names inside pandas' expression strings -----------------------------------

@@ -23,6 +23,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from bridge.ipython.replacement import is_expression
+
 MARKER = "__bridge_mask_{}__"
 _MARKER_RE = re.compile(r"^__bridge_mask_(\d+)__$")
 # Line magics whose argument, after options, is a Python statement; the
@@ -205,7 +207,7 @@ def _line(line: str) -> Mask | None:
         if inner is not None:
             if inner.statement is not None:
                 a, b = inner.statement
-                if not _is_expression(body[a:b]):
+                if not is_expression(body[a:b]):
                     return Mask(body)  # nothing of it renamed: kept as written
                 inner.exprs = sorted([*inner.exprs, (a, b)])
             inner.statement, inner.assign = (0, assigned.end("target")), True
@@ -267,10 +269,3 @@ def _magic(body: str, start: int = 0) -> Mask | None:
         body, exprs=exprs, statement=(begin, begin + len(statement)), local=name in LOCAL_MAGICS
     )
 
-
-def _is_expression(text: str) -> bool:
-    try:
-        ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return False
-    return True

@@ -66,17 +66,16 @@ class _Run:
 class RunAllTracker:
     def __init__(self) -> None:
         # execute_requests waiting for the kernel while another one runs, in
-        # the order they will run, with their raw messages (batching.py).
-        self._waiting: dict[str, Any] = {}
-        # When each waiting request arrived, and the one taken up last.
-        self._arrived: dict[str, float] = {}
+        # the order they will run: their raw messages (batching.py) and when
+        # they arrived.
+        self._waiting: dict[str, tuple[Any, float]] = {}
+        # The request taken up last, and when it arrived.
         self._current: tuple[str, float] | None = None
         # cell -> the run that last ran it as a dependent.
         self._fresh: dict[str, _Run] = {}
 
     def arrived(self, msg_id: str, raw: Any) -> None:
-        self._waiting[msg_id] = raw
-        self._arrived[msg_id] = time.monotonic()
+        self._waiting[msg_id] = (raw, time.monotonic())
 
     def started(self, msg_id: str) -> None:
         """ipykernel took this request up: it and every request that came
@@ -84,17 +83,16 @@ class RunAllTracker:
         served; one ipykernel dropped unread never gets here itself)."""
         if msg_id not in self._waiting:
             return
-        self._current = (msg_id, self._arrived[msg_id])
+        self._current = (msg_id, self._waiting[msg_id][1])
         while self._waiting:
             first = next(iter(self._waiting))
             del self._waiting[first]
-            del self._arrived[first]
             if first == msg_id:
                 return
 
     def waiting(self) -> Iterator[Any]:
         """The raw messages of the waiting requests, in order."""
-        return iter(self._waiting.values())
+        return (raw for raw, _ in self._waiting.values())
 
     def ran(
         self, msg_id: str, header: dict[str, Any], roots: set[str], dependents: list[str]

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from bridge.notebook.defs import defined_names
+from bridge.notebook.defs import bound_by, defined_names
 
 _ALPHABET = string.ascii_letters
 
@@ -51,7 +51,7 @@ def _updates(code: str, defs: frozenset[str]) -> bool:
                 and node.target.id not in bound
             ):
                 return True
-        bound |= defined_names(ast.unparse(statement))
+        bound |= bound_by([statement])
     return False
 
 

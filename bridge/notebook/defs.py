@@ -64,6 +64,13 @@ def _walk(body: list[ast.stmt], out: set[str]) -> None:
                 _walk(case.body, out)
 
 
+def bound_by(statements: list[ast.stmt]) -> set[str]:
+    """The names these parsed statements bind at module level."""
+    out: set[str] = set()
+    _walk(statements, out)
+    return out
+
+
 def defined_names(code: str) -> frozenset[str]:
     """Names ``code`` defines at module level; empty if it does not parse.
 

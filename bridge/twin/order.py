@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bridge.ipython.rewrite import rewrite
 
@@ -45,6 +46,12 @@ class NotebookReader:
         return self._cells
 
 
+def cell_source(cell: dict[str, Any]) -> str:
+    """A notebook cell's source: nbformat allows a string or a list of lines."""
+    source = cell.get("source", "")
+    return "".join(str(s) for s in source) if isinstance(source, list) else str(source)
+
+
 def read_cells(path: Path) -> list[NotebookCell] | None:
     try:
         with open(path, encoding="utf-8") as f:
@@ -56,12 +63,9 @@ def read_cells(path: Path) -> list[NotebookCell] | None:
     for cell in cells if isinstance(cells, list) else []:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(str(s) for s in source)
         cell_id = cell.get("id")
         # The document holds a cell's code as marimo runs it (magics rewritten).
-        code = rewrite(str(source)).twin
+        code = rewrite(cell_source(cell)).twin
         out.append(NotebookCell(cell_id if isinstance(cell_id, str) else None, code))
     return out
 
