@@ -54,7 +54,7 @@ bench:
 profile:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/profile.py
 
-# The fault scenarios (README, "Faults"), the long floods and the soak included;
+# The fault scenarios (docs/faults.md), the long floods and the soak included;
 # prints a table and fails on any failure or lost data.
 faults:
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) bench/faults.py

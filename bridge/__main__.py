@@ -85,7 +85,8 @@ def _help() -> int:
     print(
         "\nThe kernel runs every cell in marimo's reactive runtime: running a cell\n"
         "re-runs the cells that depend on it, and each reply waits for that run.\n"
-        "See README.md for the output scheme and what differs from ipykernel."
+        "See docs/outputs.md for the output scheme and docs/running.md for\n"
+        "what differs from ipykernel."
     )
     return 0
 

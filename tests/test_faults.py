@@ -1,4 +1,4 @@
-"""Faults the kernel survives, with real processes (README, "Faults").
+"""Faults the kernel survives, with real processes (docs/faults.md).
 
 Runtime killed mid-run and mid-flood, between requests, or by ``os._exit``;
 the bridge killed or terminated; a cell printing without end; two clients on

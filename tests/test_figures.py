@@ -100,7 +100,7 @@ def test_svg_as_inline_backend_configures_it(kc: BlockingKernelClient) -> None:
 
 
 def test_figures_in_the_runtime_depend_on_no_setting(tmp_path) -> None:
-    """The twin is marimo: there the cell's value rule applies (README)."""
+    """The twin is marimo: there the cell's value rule applies (docs/jupyter-habits.md)."""
     km, kc = start_new_kernel(
         kernel_name="marimo", cwd=str(tmp_path),
         env={**os.environ, "MARIMO_BRIDGE_NOTEBOOK": str(tmp_path / "nb.ipynb")},

@@ -15,15 +15,15 @@ is not up yet, is not started early; ``do_execute`` plans it as before.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from bridge.jupyter.admission import admitted
+from bridge.jupyter.admission import Admitted, admitted
 from bridge.jupyter.outputs import RequestContext
-from bridge.jupyter.run_all import RunAllTracker
 from bridge.runs.request import RequestRun
 from bridge.runtime.client import RuntimeClient
-from bridge.runtime.messages import Notification, Other
 
 
 @dataclass
@@ -49,58 +49,48 @@ class Failed:
     error: Exception
 
 
-class EarlyStartMixin:
-    # Set up by MarimoKernel.__init__ (and ipykernel's Kernel).
-    _run_all: RunAllTracker
-    _started: Planned | Failed | None
-    _held: list[Notification | Other] | None
-    _last_parent: str | None
-    _aborting: bool
-    execution_count: int
-    log: Any
-    session: Any
+class Host(Protocol):
+    """What early start needs of the runtime host (runtime_host.py)."""
 
-    # MarimoKernel's and RuntimeHostMixin's (declared only: a body here
-    # could shadow them).
-    _plan: Any
-    _ready_runtime: Any
-    _dispatch: Any
-    _runtime: RuntimeClient | None
+    def take_ready(self) -> RuntimeClient | None: ...
+    def hold(self) -> None: ...
+    def release(self) -> None: ...
 
-    def set_parent(self, ident: Any, parent: Any, channel: str = "shell") -> None:
-        super().set_parent(ident, parent, channel)  # type: ignore[misc]
-        if channel == "shell" and isinstance(parent, dict):
-            header = parent.get("header")
-            if isinstance(header, dict) and header.get("msg_type") == "execute_request":
-                # Taken up, even if ipykernel aborts it: no longer waiting.
-                self._run_all.started(str(header.get("msg_id")))
-            self._start_early(parent)
 
-    def _start_early(self, parent: dict[str, Any]) -> None:
-        header = parent.get("header")
-        if not isinstance(header, dict) or header.get("msg_type") != "execute_request":
-            return
-        msg_id = header.get("msg_id")
+Plan = Callable[[RuntimeClient, dict[str, Any], Admitted, int], Planned]
+
+
+class EarlyStart:
+    def __init__(self, plan: Plan, host: Host, session: Any, log: logging.Logger) -> None:
+        self._plan = plan
+        self._host = host
+        self._session = session
+        self._log = log
+        self._started: Planned | Failed | None = None
+        self._last_parent: str | None = None
+
+    def taken_up(self, parent: dict[str, Any], aborting: bool, execution_count: int) -> None:
+        """ipykernel's set_parent for an execute_request: plan it now if it can be."""
+        msg_id = parent["header"].get("msg_id")
         # set_parent also restores the running request's parent (after a
         # completion answered during its run): that one has started already.
         if msg_id == self._last_parent:
             return
         self._last_parent = msg_id
-        self._abandon_started()
-        if self._aborting:
+        self._abandon()
+        if aborting:
             return  # dispatch_shell aborts it (stop_on_error)
-        runtime = self._ready_runtime()
-        if runtime is None or not runtime.alive:
-            return
-        request = admitted(self.session, parent)
+        request = admitted(self._session, parent)
         if request is None:
             return
-        # The count ipykernel is about to give it (IntrospectionMixin: only
-        # requests that store history count).
+        runtime = self._host.take_ready()
+        if runtime is None:
+            return
+        # The count ipykernel is about to give it (kernel.execute_request:
+        # only requests that store history count).
         counted = not request.silent and request.store_history
-        count = self.execution_count + (1 if counted else 0)
-        self._runtime = runtime
-        self._held = []
+        count = execution_count + (1 if counted else 0)
+        self._host.hold()
         try:
             self._started = self._plan(runtime, parent, request, count)
         except Exception as exc:
@@ -108,30 +98,25 @@ class EarlyStartMixin:
             # reply (an exception here would end it unanswered).
             self._started = Failed(str(msg_id), exc)
 
-    def _take_started(self, msg_id: str) -> Planned | None:
+    def take(self, msg_id: str) -> Planned | None:
         """The plan of this request if it was started early, else None."""
         started = self._started
         if started is None or started.msg_id != msg_id:
-            self._abandon_started()
+            self._abandon()
             return None
         self._started = None
         if isinstance(started, Failed):
-            self._release_held()
+            self._host.release()
             raise started.error
         return started
 
-    def _release_held(self) -> None:
-        held, self._held = self._held, None
-        if held:
-            self._dispatch(held)
-
-    def _abandon_started(self) -> None:
+    def _abandon(self) -> None:
         """A started request that never reached do_execute: let go of what it holds.
 
         Not expected (every check ipykernel makes is made before starting);
         its run's outputs are then shown as a run of no request's.
         """
         if self._started is not None:
-            self.log.warning("an early-started request never reached do_execute")
+            self._log.warning("an early-started request never reached do_execute")
             self._started = None
-        self._release_held()
+        self._host.release()

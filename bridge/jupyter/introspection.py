@@ -1,4 +1,4 @@
-"""Completion, inspection, is_complete and history for the marimo kernel.
+"""Completion, inspection and history for the marimo kernel.
 
 Completion and inspection go through marimo's own completion (jedi over the
 code of every cell in the runtime's graph, falling back to the live globals
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from contextvars import copy_context
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from bridge.jupyter.docs import (
@@ -27,18 +28,11 @@ from bridge.jupyter.docs import (
     inspect_reply,
 )
 from bridge.jupyter.history import History
-from bridge.jupyter.syntax import Target, is_complete, name_at_cursor
+from bridge.jupyter.syntax import Target, name_at_cursor
 from bridge.runtime.completion import COLD_BUDGET, WARM_BUDGET, Completions
-from bridge.runtime.messages import CompletionResult
 
 if TYPE_CHECKING:
-    from ipykernel.kernelbase import Kernel as _Base
-
-    from bridge.notebook.cells import CellRegistry
-    from bridge.runs.correlator import Correlator
     from bridge.runtime.client import RuntimeClient
-else:
-    _Base = object
 
 # Read-only requests answered while an execute_request holds the shell.
 CONCURRENT_REQUESTS = frozenset(
@@ -52,146 +46,68 @@ CONCURRENT_REQUESTS = frozenset(
 )
 
 
-class IntrospectionMixin(_Base):
-    """Goes before ``Kernel`` in the bases of the kernel class."""
+class Introspection:
+    """What the kernel answers about code without running it."""
 
-    if TYPE_CHECKING:
-
-        async def _ensure_runtime(self) -> RuntimeClient: ...
-
-        _cells: CellRegistry
-        _correlator: Correlator
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._history = History()
-        self._completer = Completions(
-            self._ensure_runtime,
-            self.log,
-            names=lambda: self._cells.defined_names(),
-            busy=lambda: len(self._correlator) > 0,  # a run in flight
-        )
+    def __init__(
+        self,
+        ensure_runtime: Callable[[], Awaitable[RuntimeClient]],
+        log: logging.Logger,
+        names: Callable[[], Iterable[str]],
+        busy: Callable[[], bool],
+    ) -> None:
+        """``names``: the notebook's defined names (the quick answer);
+        ``busy``: whether a run is in flight (the runtime's jedi is then slow)."""
+        self._log = log
+        self.history = History()
+        self.completer = Completions(ensure_runtime, log, names=names, busy=busy)
         # jedi is not thread-safe: one worker, and never on the event loop.
         self._jedi = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="bridge-jedi"
         )
         self._jedi_warm = False
 
-    # -- hooks for the kernel --------------------------------------------
-    def _record_history(
-        self, code: str, execution_count: int, silent: bool, store_history: bool
-    ) -> None:
+    def record(self, code: str, execution_count: int, silent: bool, store_history: bool) -> None:
         """Called as a request is planned: its code is history if it counts."""
         if store_history and not silent:
-            self._history.record(execution_count, code)
+            self.history.record(execution_count, code)
 
-    def _completion_arrived(self, result: CompletionResult) -> None:
-        """A completion-result from the runtime, on the event loop."""
-        self._completer.arrived(result)
-
-    # -- shell dispatch --------------------------------------------------
-    async def execute_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
-        """As IPython: only requests that store history advance the count.
-
-        ipykernel's base Kernel counts every non-silent request, so VS Code's
-        startup code (``store_history: false``) would push the first cell's
-        prompt and the history's line numbers past 1.
-        """
-        content = parent.get("content", {})
-        silent = bool(content.get("silent", False))
-        uncounted = not silent and not content.get("store_history", not silent)
-        before = self.execution_count
-        await super().execute_request(stream, ident, parent)
-        if uncounted and self.execution_count == before + 1:
-            self.execution_count = before
-
-    async def answer_concurrently(self, msg: Any) -> None:
-        """A read-only request (CONCURRENT_REQUESTS) while an execute_request
-        holds the shell: as ipykernel's comm path, no busy/idle (the running
-        request owns the kernel's status), and the running request's parent
-        is restored afterwards."""
-        parent = self.get_parent("shell")
-        ident = self._get_shell_context_var(self._shell_parent_ident)
-        try:
-            await asyncio.create_task(
-                self.dispatch_shell(msg, subshell_id=None, concurrent=True),
-                context=copy_context(),
-            )
-        finally:
-            self.set_parent(ident, parent, channel="shell")
-
-    # -- the runtime's completion ----------------------------------------
-    async def _find_source(self, code: str, target: Target) -> Source | None:
-        loop = asyncio.get_running_loop()
-        job = loop.run_in_executor(
-            self._jedi, definition_source, self._history.codes(), code, target
-        )
-        # The bridge's own jedi is cold at first too (completion.py).
-        budget = WARM_BUDGET if self._jedi_warm else COLD_BUDGET
-        try:
-            source = await asyncio.wait_for(job, budget)
-        except asyncio.TimeoutError:
-            self.log.warning("inspection: jedi found no source within %.0f s", budget)
-            return None
-        except Exception:
-            self.log.debug("inspection: jedi failed", exc_info=True)
-            return None
-        self._jedi_warm = True
-        return source
-
-    # -- the protocol ----------------------------------------------------
-    async def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:
+    async def complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:
         cursor = _clamp(code, cursor_pos)
-        result = await self._completer.ask(code[:cursor])
+        result = await self.completer.ask(code[:cursor])
         return complete_reply(result, cursor)
 
-    async def do_inspect(
-        self,
-        code: str,
-        cursor_pos: int | None,
-        detail_level: int = 0,
-        omit_sections: Any = (),
-    ) -> dict[str, Any]:
+    async def inspect(self, code: str, cursor_pos: int | None, detail_level: int = 0
+                      ) -> dict[str, Any]:
         target = name_at_cursor(code, _clamp(code, cursor_pos))
         if target is None:
             return inspect_reply("", None, None, detail_level)
         # Completing the code up to the end of the name documents that name;
         # names alone (the quick answer) document nothing.
-        asked = self._completer.ask(code[: target.end], quick=False)
+        asked = self.completer.ask(code[: target.end], quick=False)
         if detail_level >= 1:
             result, source = await asyncio.gather(asked, self._find_source(code, target))
         else:
             result, source = await asked, None
         return inspect_reply(target.name, find_option(result, target.name), source, detail_level)
 
-    async def do_is_complete(self, code: str) -> dict[str, Any]:
-        return is_complete(code)
-
-    async def do_history(
-        self,
-        hist_access_type: str = "tail",
-        output: bool = False,
-        raw: bool = True,
-        session: int | None = None,
-        start: int | None = None,
-        stop: int | None = None,
-        n: int | None = None,
-        pattern: str | None = None,
-        unique: bool = False,
-        **extra: Any,  # fields of newer protocols must not cost the reply
-    ) -> dict[str, Any]:
-        # raw and translated input are the same here: the kernel runs no
-        # input transformers (%%scratch stays, as IPython keeps its magics).
-        return self._history.query(
-            hist_access_type,
-            output=bool(output),
-            session=session,
-            start=start,
-            stop=stop,
-            n=n,
-            pattern=pattern,
-            unique=bool(unique),
+    async def _find_source(self, code: str, target: Target) -> Source | None:
+        loop = asyncio.get_running_loop()
+        job = loop.run_in_executor(
+            self._jedi, definition_source, self.history.codes(), code, target
         )
+        # The bridge's own jedi is cold at first too (completion.py).
+        budget = WARM_BUDGET if self._jedi_warm else COLD_BUDGET
+        try:
+            source = await asyncio.wait_for(job, budget)
+        except asyncio.TimeoutError:
+            self._log.warning("inspection: jedi found no source within %.0f s", budget)
+            return None
+        except Exception:
+            self._log.debug("inspection: jedi failed", exc_info=True)
+            return None
+        self._jedi_warm = True
+        return source
 
 
 def _clamp(code: str, cursor_pos: int | None) -> int:

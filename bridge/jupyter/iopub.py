@@ -2,8 +2,8 @@
 
 ipykernel hands every IOPub message to a thread of its own: a wake-up over
 an inproc socket and a GIL hand-over per message, five or more per request,
-and an execute_reply that must wait for that thread before it may go (see
-``ProtocolMixin._iopub_sent``). The thread is there so that output written
+and an execute_reply that must wait for that thread before it may go
+(ipykernel's 0.5 ms ``_execute_sleep``). The thread is there so that output written
 while the main thread is busy running user code still gets out. Here no user
 code runs in this process: cells run in the marimo runtime, and the kernel's
 loop only awaits. So messages sent on the loop go straight to the socket, in
@@ -97,3 +97,26 @@ class LoopIOPub(IOPubThread):
             self._xpub_stream.close()  # closes the socket too
             self._xpub_stream = None
         super().close()
+
+
+class IOPubSender:
+    """One IOPub message under a parent, with the kernel's topic, as
+    ipykernel's Kernel sends its own (the parts of the kernel share it)."""
+
+    def __init__(self, session: Any, socket: Any, topic: Callable[[str], bytes]) -> None:
+        self._session = session
+        self._socket = socket
+        self._topic = topic
+
+    def send(
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        parent: dict[str, Any],
+        buffers: list[bytes | memoryview[bytes]] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._session.send(
+            self._socket, msg_type, content, parent=parent, ident=self._topic(msg_type),
+            buffers=buffers, metadata=metadata,
+        )

@@ -2,7 +2,7 @@
 
 A frontend puts new outputs under the cell whose request is the parent; the
 only way to change another cell's output is ``update_display_data`` on a
-display that cell showed earlier. The scheme (README, "Where outputs go"):
+display that cell showed earlier. The scheme (docs/outputs.md):
 
 * Cells run with a ``cellId`` (JupyterLab, VS Code) show two displays, made
   in their own request: the console (stdout, stderr) and the value (the

@@ -6,10 +6,105 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge.jupyter.outputs import SCRATCH, OutputRouter
+from bridge.jupyter.outputs import SCRATCH, OutputRouter, RequestContext
 from bridge.runs.request import RequestRun
 from bridge.translate.errors import describe, has_traceback
 from bridge.translate.traceback import RED, RESET
+from bridge.twin.keeper import TwinKeeper
+
+Publish = Callable[[str, dict[str, Any], dict[str, Any]], None]
+
+
+class Replies:
+    """The execute_replies of this kernel, and what goes with them on IOPub."""
+
+    def __init__(
+        self,
+        publish: Publish,
+        router: OutputRouter,
+        twin: TwinKeeper,
+        execution_count: Callable[[], int],
+    ) -> None:
+        self._publish = publish
+        self._router = router
+        self._twin = twin
+        self._execution_count = execution_count
+        # Whether the last error reply may abort the waiting requests: only
+        # when the executed cell itself failed (run_all.py).
+        self.stop_queue = True
+        # The hint at the first MultipleDefinitionError (convert_hint).
+        self._convert_hinted = False
+
+    def finish(self, request: RequestRun, context: RequestContext) -> dict[str, Any]:
+        """The reply to a request whose run is over."""
+        router = self._router
+        document = self._twin.document
+        error = error_content(
+            request, router, lambda cell: document is not None and document.disabled(cell)
+        )
+        own_failure = request.own_failure()
+        # A cell run with a cellId shows its failure in its value display
+        # (views.py), which a later run replaces: a healed cell shows its
+        # latest run only. An error output would stay for good. Without a
+        # cellId, or with nothing to show it in, the error output it is
+        # (papermill reads it).
+        in_place = (
+            context.anchored
+            and bool(request.roots)
+            and request.lost is None
+            and bool(request.failures())
+        )
+        summary = rerun_summary(request, router)
+        if error is not None and in_place and not own_failure:
+            # Which dependent failed, and how, under the executed cell.
+            summary = "\n".join([summary or "", *error["traceback"]]).strip("\n")
+        if summary and context.anchored and not context.silent:
+            self._publish(
+                "display_data", {"data": {"text/plain": summary}, "metadata": {}}, context.parent
+            )
+        self.stop_queue = own_failure
+        if error is not None and error["ename"] == "MultipleDefinitionError":
+            if not self._convert_hinted and not context.silent:
+                self._convert_hinted = True
+                hint = convert_hint(self._twin.notebook)
+                error["traceback"] = [*error["traceback"], hint]
+                if in_place:  # the cell's display shows the error, not the traceback
+                    self.warn_raw(hint, context.parent)
+        if error is None:
+            return {
+                "status": "ok",
+                "execution_count": self._execution_count(),
+                "payload": [],
+                "user_expressions": {},
+            }
+        if not in_place:
+            if context.anchored:
+                for root in request.roots:
+                    view = router.view(root)
+                    if view is not None:
+                        view.error_output_shown = True
+            if not context.silent:
+                self._publish("error", error, context.parent)
+        return {"status": "error", "execution_count": self._execution_count(), **error}
+
+    def error(self, ename: str, evalue: str, silent: bool, parent: dict[str, Any],
+              own: bool = True) -> dict[str, Any]:
+        """The error reply of a request that failed before any run. ``own``: the
+        request's own failure (refused, a bad magic), which stops the queue
+        like a failed cell's; otherwise the queue is left as the last run left it."""
+        if own:
+            self.stop_queue = True
+        error = {"ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+        if not silent:
+            self._publish("error", error, parent)
+        return {"status": "error", "execution_count": self._execution_count(), **error}
+
+    def warn(self, notices: list[str], parent: dict[str, Any]) -> None:
+        for notice in notices:
+            self.warn_raw(f"Warning: {notice}", parent)
+
+    def warn_raw(self, text: str, parent: dict[str, Any]) -> None:
+        self._publish("stream", {"name": "stderr", "text": f"{text}\n"}, parent)
 
 
 def error_content(

@@ -28,6 +28,8 @@ class InputBroker:
         self._session = session
         self._socket = socket
         self._cancel: threading.Event | None = None
+        # (parent, ident) of the request whose cells may ask; None: they get EOF.
+        self.asker: tuple[dict[str, Any], Any] | None = None
 
     @property
     def waiting(self) -> bool:
@@ -46,6 +48,15 @@ class InputBroker:
         finally:
             if self._cancel is cancel:
                 self._cancel = None
+
+    def allow(self, parent: dict[str, Any], ident: Any) -> None:
+        """The running request allowed stdin: its cells' prompts go to its frontend."""
+        self.asker = (parent, ident)
+
+    def end(self) -> None:
+        """The request is over: no more prompts for it, a pending one cancelled."""
+        self.asker = None
+        self.cancel()
 
     def cancel(self) -> None:
         if self._cancel is not None:

@@ -3,11 +3,11 @@ on the shell channel, and comm_msgs read before ipykernel publishes busy."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from ipykernel.kernelbase import Kernel
-
+from bridge.jupyter.iopub import IOPubSender
 from bridge.jupyter.run_all import unpacked
 from bridge.widgets.interactions import Run
 from bridge.widgets.relay import WidgetRelay
@@ -15,13 +15,22 @@ from bridge.widgets.relay import WidgetRelay
 
 class WidgetFace:
     def __init__(
-        self, kernel: Kernel, latest_parent: Callable[[], dict[str, Any]], run: Run
+        self,
+        session: Any,
+        iopub: IOPubSender,
+        latest_parent: Callable[[], dict[str, Any]],
+        run: Run,
+        log: logging.Logger,
     ) -> None:
-        self._kernel = kernel
+        self._session = session
+        self._iopub = iopub
         self._latest_parent = latest_parent
-        self.relay = WidgetRelay(self.send, run, kernel.log)
-        kernel.shell_handlers.update(self.relay.handlers)
-        kernel.shell_handlers["comm_info_request"] = self.comm_info_request
+        self.relay = WidgetRelay(self.send, run, log)
+
+    @property
+    def handlers(self) -> dict[str, Any]:
+        """The shell handlers of comm messages, for the kernel's table."""
+        return {**self.relay.handlers, "comm_info_request": self.comm_info_request}
 
     def send(
         self,
@@ -32,23 +41,15 @@ class WidgetFace:
         metadata: dict[str, Any],
     ) -> None:
         """One comm message on IOPub; with no parent, under the latest request."""
-        kernel = self._kernel
-        assert kernel.session is not None
         frames: list[bytes | memoryview[bytes]] = list(buffers)
-        kernel.session.send(
-            kernel.iopub_socket,
-            msg_type,
-            content,
-            parent=parent or self._latest_parent(),
-            ident=kernel._topic(msg_type),
-            buffers=frames or None,
-            metadata=metadata or None,
+        self._iopub.send(
+            msg_type, content, parent or self._latest_parent(), frames or None, metadata or None
         )
 
     def peek(self, found: dict[str, Any]) -> None:
         """A comm_msg peeked at before ipykernel handles it (run_all.peek):
         its interaction goes to the runtime now (relay.early)."""
-        parent = unpacked(self._kernel.session, found)
+        parent = unpacked(self._session, found)
         if parent is not None:  # else ipykernel says what is wrong with it
             self.relay.early(parent)
 
@@ -60,6 +61,5 @@ class WidgetFace:
         if target is not None and not isinstance(target, str):
             raise TypeError("target_name is not a string")
         comms = self.relay.comm_info(target)
-        session = self._kernel.session
-        assert session is not None
-        session.send(stream, "comm_info_reply", {"status": "ok", "comms": comms}, parent, ident)
+        reply = {"status": "ok", "comms": comms}
+        self._session.send(stream, "comm_info_reply", reply, parent, ident)

@@ -6,7 +6,7 @@ pins (``MARIMO_RANGE``): each replaces a private marimo function, so another
 version runs marimo's own code untouched. Each answers exactly as the
 function it replaces (tests/test_speedups.py checks that on random notebooks
 with hypothesis, and fails loudly when an upgrade changes the original).
-Both are candidates for upstreaming (README, "Speed").
+Both are candidates for upstreaming (docs/speed.md).
 
 * **Entry points read once.** Every cell run asks
   ``marimo._entrypoints.registry.get_entry_points("marimo.cell.executor")``

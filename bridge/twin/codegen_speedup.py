@@ -17,7 +17,7 @@ place the bridge touches it) for the marimo versions whose code was read
 (``speedups.MARIMO_RANGE``); tests/unit/test_twin_codegen.py fails loudly
 when an upgrade changes the functions this relies on, and checks on random
 notebooks that the rendered text is marimo's own. A candidate for upstreaming
-(README, "Speed").
+(docs/speed.md).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ out through the relay). A value the user sets becomes marimo's
 every cell that reads it, as marimo's own frontend would have it do.
 
 Which element becomes which widget, and how a widget's value reads as the
-value marimo's frontend would send, is ``_MAKERS``; README, "Widgets",
+value marimo's frontend would send, is ``_MAKERS``; docs/widgets.md,
 lists them. Anything else keeps its readable description (mime.py).
 """
 

@@ -261,13 +261,14 @@ class Notebook:
 
     # -- opening ------------------------------------------------------------
     @classmethod
-    def create(cls, page: Page, lab: JupyterLab, folder: Path) -> Notebook:
+    def create(cls, page: Page, lab: JupyterLab, folder: Path,
+               idle_timeout_ms: int = TIMEOUT_MS) -> Notebook:
         """Open JupyterLab in ``folder`` and create a notebook from the launcher."""
         relative = folder.relative_to(lab.root).as_posix()
         page.goto(lab.url(f"w-{secrets.token_hex(4)}", relative))
         page.locator(f'.jp-LauncherCard[data-category="Notebook"][title="{KERNEL}"]').click()
         notebook = cls(page, folder, "Untitled.ipynb")
-        notebook.wait_idle()
+        notebook.wait_idle(idle_timeout_ms)
         expect(page.locator("#jp-main-statusbar")).to_contain_text(notebook.name)
         return notebook
 
@@ -367,8 +368,8 @@ class Notebook:
         )
         self.wait_idle()
 
-    def wait_idle(self) -> None:
-        expect(self.status_bar()).to_contain_text(f"{KERNEL} | Idle", timeout=TIMEOUT_MS)
+    def wait_idle(self, timeout_ms: int = TIMEOUT_MS) -> None:
+        expect(self.status_bar()).to_contain_text(f"{KERNEL} | Idle", timeout=timeout_ms)
 
     # -- menus and toolbar ------------------------------------------------------
     def menu(self, *path: str) -> None:

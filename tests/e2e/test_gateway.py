@@ -63,9 +63,34 @@ def gateway_notebook(page: Page, gateway_lab: GatewayLab, request: pytest.Fixtur
     folder = gateway_lab.root / request.node.name
     folder.mkdir()
     try:
-        yield Notebook.create(page, gateway_lab, folder)
+        yield open_notebook(page, gateway_lab, folder)
     finally:
         gateway_lab.shutdown_kernels()
+
+
+def open_notebook(page: Page, lab: GatewayLab, folder: Path) -> Notebook:
+    """A new notebook whose kernel, behind the gateway, shows Idle.
+
+    Once in a while (1 of 3 CI runs so far) the status bar stays "Unknown"
+    after the kernel starts. On every start JupyterLab connects twice with one
+    session id and the gateway logs "Replacing stale connection"; a known
+    upstream race of the same shape (jupyterlab/jupyterlab#7683, ipykernel
+    behind Enterprise Gateway). The test does what a user does, a reload, once,
+    and logs the gateway's view of the kernel's state when it happens.
+    """
+    try:
+        return Notebook.create(page, lab, folder, idle_timeout_ms=30_000)
+    except AssertionError:
+        if "| Unknown" not in page.locator("#jp-main-statusbar").inner_text():
+            raise
+        states = [k["execution_state"] for k in lab.gateway.api("GET", "/api/kernels")]
+        with (ARTIFACTS / "gateway-lab.log").open("a") as log:
+            log.write(f"[test] {folder.name}: status Unknown after 30 s while the gateway"
+                      f" reports {states}; page reloaded\n")
+        page.reload()
+        notebook = Notebook(page, folder, "Untitled.ipynb")
+        notebook.wait_idle()
+        return notebook
 
 
 def test_gateway_edit_updates_dependents(

@@ -166,7 +166,7 @@ def test_a_reloaded_page_gets_its_widgets_back(notebook: Notebook) -> None:
     nb.run(2, "Shift+Enter")
     expect(nb.output(2)).to_have_text(re.compile(r"^\s*9\s*$"))
     # A reloaded page has forgotten which output showed which display, so
-    # the dependent's old output stays until it runs again (README, Widgets);
+    # the dependent's old output stays until it runs again (docs/widgets.md);
     # from then on it follows the slider in place again.
     nb.run(1)
     expect(nb.output(1)).to_contain_text("1009")
