@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bridge.jupyter.admission import Admitted, admitted
-from bridge.jupyter.outputs import RequestContext
+from bridge.jupyter.request_messages import RequestContext
 from bridge.runs.request import RequestRun
 from bridge.runtime.client import RuntimeClient
 

@@ -8,34 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
-from bridge.jupyter.outputs import OutputRouter, RequestContext
+from bridge.jupyter.outputs import OutputRouter
+from bridge.jupyter.request_messages import RequestContext
+from bridge.jupyter.runtime_host import RuntimeHost
 from bridge.runs.request import RequestRun
-from bridge.runtime.client import RuntimeClient
-
-SendCommand = Callable[[RuntimeClient, RequestRun, Any], None]
 
 
 class InteractionRuns:
-    def __init__(
-        self,
-        router: OutputRouter,
-        ready_runtime: Callable[[], RuntimeClient | None],
-        ensure_runtime: Callable[[], Awaitable[RuntimeClient]],
-        send_command: SendCommand,
-        log: logging.Logger,
-    ) -> None:
+    def __init__(self, router: OutputRouter, host: RuntimeHost, log: logging.Logger) -> None:
         self._router = router
-        self._ready_runtime = ready_runtime
-        self._ensure_runtime = ensure_runtime
-        self._send_command = send_command
+        self._host = host
         self._log = log
 
     def run(self, command: Any, parent: dict[str, Any], execution_count: int) -> Awaitable[None]:
         """Send ``command`` now when the runtime is up; done when its run is."""
-        runtime = self._ready_runtime()
+        runtime = self._host.ready()
         if runtime is None or not runtime.alive:
             return self._later(command, parent, execution_count)
         request = RequestRun(
@@ -49,11 +39,11 @@ class InteractionRuns:
             eager=True,
         )
         self._router.begin(request, context)
-        self._send_command(runtime, request, command)
+        self._host.send(runtime, request, command)
         return self._done(request)
 
     async def _later(self, command: Any, parent: dict[str, Any], execution_count: int) -> None:
-        await self._ensure_runtime()
+        await self._host.ensure()
         await self.run(command, parent, execution_count)
 
     async def _done(self, request: RequestRun) -> None:

@@ -41,7 +41,6 @@ from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator
 from bridge.twin.keeper import TwinKeeper
-from bridge.widgets.elements import UiElements
 
 
 class MarimoKernel(Kernel):
@@ -77,21 +76,20 @@ class MarimoKernel(Kernel):
             names=cells.defined_names,
             busy=lambda: len(records.correlator) > 0,  # a run in flight
         )
-        interactions = InteractionRuns(router, host.ready, host.ensure, host.send, self.log)
+        interactions = InteractionRuns(router, host, self.log)
         self._widget_face = WidgetFace(
             self.session, iopub, lambda: router.latest_parent,
             lambda command, parent: interactions.run(command, parent, self.execution_count),
             self.log,
         )
         self.shell_handlers.update(self._widget_face.handlers)
-        relay = self._widget_face.relay
         notes = Notifications(
-            records, loop, self._stdin, relay, UiElements(relay, self.log),
-            self._introspection.completer, lambda: host.current,
+            records, host, self._stdin, self._widget_face.relay, self._introspection.completer,
+            self.log,
         )
         self._requests = Requests(
             records, host,
-            Replies(publish, router, twin, lambda: self.execution_count),
+            Replies(publish, records, lambda: self.execution_count),
             IPythonFace(self.do_inspect, self.log),
             self._stdin, self._introspection.record, self.session, self.log,
         )

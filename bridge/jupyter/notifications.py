@@ -10,13 +10,14 @@ correlator, which gives it to its run's request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
 from typing import Any
 
 import msgspec
-from tornado import ioloop
 
 from bridge.jupyter.records import Records
+from bridge.jupyter.runtime_host import RuntimeHost
 from bridge.jupyter.stdin import InputBroker
 from bridge.runtime.child import EOF_REPLY
 from bridge.runtime.client import RuntimeClient
@@ -38,20 +39,21 @@ class Notifications:
     def __init__(
         self,
         records: Records,
-        loop: ioloop.IOLoop,
+        host: RuntimeHost,
         stdin: InputBroker,
         widgets: WidgetRelay,
-        elements: UiElements,
         completer: Completions,
-        runtime: Callable[[], RuntimeClient | None],
+        log: logging.Logger,
     ) -> None:
         self._records = records
-        self._loop = loop
+        self._host = host  # its current runtime is the one a prompt answers
         self._stdin = stdin
         self._widgets = widgets
-        self._elements = elements
         self._completer = completer
-        self._runtime = runtime  # the current one, which a prompt answers
+        # marimo's UI elements as widgets: known only here.
+        self._elements = UiElements(widgets, log)
+        # Input prompts being asked (a task is kept until it is done).
+        self._prompts: set[asyncio.Future[None]] = set()
 
     def runtime_started(self, runtime: RuntimeClient) -> None:
         self._completer.warm_when_idle(runtime, self._records.correlator.activity)
@@ -84,7 +86,7 @@ class Notifications:
                 records.last_outputs.feed(note)
                 for item in note.console_items():
                     if item.channel == "stdin":
-                        self._loop.add_callback(self._on_input_prompt, note.cell_id, item)
+                        self._ask_later(note.cell_id, item)
                 if note.output is not None:
                     # marimo's UI elements become widgets (bridge/widgets).
                     live = self._elements.translate(note.cell_id, note.output)
@@ -110,9 +112,16 @@ class Notifications:
                 records.forget(change.cell_id)
         return document.version != version
 
+    def _ask_later(self, cell: str, item: CellOutput) -> None:
+        # After this batch of notifications: what the cell printed before
+        # asking is routed first.
+        task = asyncio.ensure_future(self._on_input_prompt(cell, item))
+        self._prompts.add(task)
+        task.add_done_callback(self._prompts.discard)
+
     async def _on_input_prompt(self, cell: str, item: CellOutput) -> None:
         """A cell waits in input(): ask the frontend, or give it EOF."""
-        runtime = self._runtime()
+        runtime = self._host.current
         if runtime is None:
             return
         asker = self._stdin.asker
@@ -125,6 +134,6 @@ class Notifications:
         answer = await self._stdin.ask(
             str(item.data or ""), item.mimetype == "text/password", parent, ident
         )
-        if answer is not None and self._runtime() is runtime:
+        if answer is not None and self._host.current is runtime:
             runtime.answer_input(answer)
             router.split_console(cell)

@@ -21,10 +21,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.jupyter.request_messages import RequestContext, RequestMessages, Send
 from bridge.jupyter.views import EMPTY, TRACEBACK_MIME, CellView, combined, mb
 from bridge.notebook.cells import CellRegistry
 from bridge.runs.request import RequestRun
@@ -32,8 +31,6 @@ from bridge.runtime.messages import CellOp, Notification, Other
 from bridge.translate.displays import DISPLAY_MIME, DisplayOp, read_op
 from bridge.translate.mime import to_bundle
 from bridge.translate.traceback import traceback_lines
-
-Send = Callable[[str, dict[str, Any], dict[str, Any]], None]
 
 SCRATCH = "__scratch__"
 # The kernel's directive that runs every stale cell (lazy mode).
@@ -47,46 +44,13 @@ THROTTLE = 0.1
 # megabytes ten times a second to every frontend.
 LARGE_CONSOLE = 100_000
 LARGE_THROTTLE = 1.0
-# Console text sent as stream messages for one request (cells without a
-# cellId); the rest is counted and a notice says how much was not shown.
-STREAM_LIMIT = 10_000_000
-
-
-@dataclass
-class RequestContext:
-    """The Jupyter request the runtime's work is published under."""
-
-    parent: dict[str, Any]
-    silent: bool
-    execution_count: int
-    anchored: bool  # the request carried a cellId
-    # False for a terminal client (jupyter console: no cellId, stdin allowed),
-    # which drops update_display_data: a dependent's new value is also
-    # written as text under the running request.
-    shows_updates: bool = True
-    # Show each cell's displays as soon as it has finished (a widget's
-    # dependents, where a user waits to see the change), not at the throttle.
-    eager: bool = False
-    headers_sent: set[str] = field(default_factory=set)
-    # Stream text waiting for the throttle: one message per stream name run.
-    stream_name: str | None = None
-    stream_parts: list[str] = field(default_factory=list)
-    # Cell console characters streamed for this request, and the bytes of it
-    # not shown once STREAM_LIMIT was reached.
-    streamed: int = 0
-    dropped: int = 0
-    # Cells without displays marked stale in this request: told at its end,
-    # if still stale (a cell about to run is marked stale first).
-    stale_cells: list[str] = field(default_factory=list)
-    # A root cell's execute_result, sent when the cell has finished: after
-    # everything the cell printed, as ipykernel's displayhook comes last.
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class OutputRouter:
     def __init__(self, send: Send, cells: CellRegistry) -> None:
         self._send = send
         self._cells = cells
+        self._messages = RequestMessages(send, self._arm)
         self._views: dict[str, CellView] = {}
         self._contexts: dict[str, RequestContext] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
@@ -121,8 +85,8 @@ class OutputRouter:
                 # Fresh display ids each own run: the frontend cleared the
                 # cell's outputs when it sent the request.
                 empty = {"text/plain": ""}
-                view.console_display = self._display(context, empty, {})
-                view.value_display = self._display(context, empty, {})
+                view.console_display = self._messages.display(context, empty, {})
+                view.value_display = self._messages.display(context, empty, {})
                 view.console_sent = view.value_sent = empty
                 view.more_displays, view.more_sent = [], []
             else:
@@ -146,7 +110,7 @@ class OutputRouter:
                 view.console.clear()
                 view.console_size = view.console_cut = 0
                 empty = {"text/plain": ""}
-                view.console_display = self._display(context, empty, {})
+                view.console_display = self._messages.display(context, empty, {})
                 view.console_sent = empty
                 return
 
@@ -162,7 +126,8 @@ class OutputRouter:
         for cell in context.stale_cells:
             view = self._views.get(cell)
             if view is not None and view.stale and not context.silent:
-                self._stream(context, "stdout", f"── {self.label(cell)} is {view.stale[2:]}")
+                line = f"── {self.label(cell)} is {view.stale[2:]}"
+                self._messages.stream(context, "stdout", line)
         self.flush()
         for cell in list(context.results):
             self._send_result(context, cell)
@@ -260,7 +225,7 @@ class OutputRouter:
             self._flush_handle.cancel()
             self._flush_handle = None
         for waiting in self._contexts.values():
-            self._flush_stream(waiting)
+            self._messages.flush_stream(waiting)
         dirty, self._dirty = self._dirty, {}
         now = time.monotonic()
         for cell, request in dirty.items():
@@ -283,7 +248,7 @@ class OutputRouter:
                 else:
                     view.console_sent = console
                     view.console_sent_at = now
-                    self._update(context, view.console_display, console)
+                    self._messages.update(context, view.console_display, console)
             self._flush_values(context, view, own)
         if self._dirty:
             self._arm()
@@ -298,7 +263,7 @@ class OutputRouter:
         bundles = view.value_bundles(own, self.label)
         slots = 1 + len(view.more_displays)
         while own and len(bundles) > slots and not context.silent:
-            view.more_displays.append(self._display(context, bundles[slots], {}))
+            view.more_displays.append(self._messages.display(context, bundles[slots], {}))
             view.more_sent.append(bundles[slots])
             slots += 1
         if len(bundles) > slots:
@@ -306,11 +271,11 @@ class OutputRouter:
         bundles += [EMPTY] * (slots - len(bundles))
         if bundles[0] != view.value_sent:
             view.value_sent = bundles[0]
-            self._update(context, view.value_display, bundles[0])
+            self._messages.update(context, view.value_display, bundles[0])
         for i, bundle in enumerate(bundles[1:]):
             if bundle != view.more_sent[i]:
                 view.more_sent[i] = bundle
-                self._update(context, view.more_displays[i], bundle)
+                self._messages.update(context, view.more_displays[i], bundle)
 
     def view(self, marimo_id: str) -> CellView | None:
         return self._views.get(marimo_id)
@@ -332,12 +297,12 @@ class OutputRouter:
                 self._display_op(context, cell, is_root, read_op(item.data))
             elif item.channel in ("stdout", "stderr") and item.data:
                 self._header(context, cell, is_root)
-                self._stream(context, item.channel, str(item.data), console=True)
+                self._messages.stream(context, item.channel, str(item.data), console=True)
             elif item.channel == "media":
                 bundle = to_bundle(item.mimetype, item.data)
                 if bundle is not None:
                     self._header(context, cell, is_root)
-                    self._display(context, *bundle)
+                    self._messages.display(context, *bundle)
         output = note.output
         if output is None:
             return
@@ -352,7 +317,7 @@ class OutputRouter:
             # The value changed again in the same run (mo.output.append).
             context.results[cell].update(data=bundle[0], metadata=bundle[1])
         elif is_root and view.value_request == request.msg_id:
-            self._update(context, view.value_display, bundle[0], bundle[1])
+            self._messages.update(context, view.value_display, bundle[0], bundle[1])
         elif is_root:
             display_id = uuid.uuid4().hex
             content: dict[str, Any] = {
@@ -365,13 +330,13 @@ class OutputRouter:
             view.value_request = request.msg_id
             context.results[cell] = content
         elif view.value_display is not None:
-            self._update(context, view.value_display, bundle[0], bundle[1])
+            self._messages.update(context, view.value_display, bundle[0], bundle[1])
             if not context.shows_updates and bundle[0].get("text/plain"):
                 self._header(context, cell, is_root)
-                self._stream(context, "stdout", f"{bundle[0]['text/plain']}\n")
+                self._messages.stream(context, "stdout", f"{bundle[0]['text/plain']}\n")
         else:
             self._header(context, cell, is_root)
-            view.value_display = self._display(context, *bundle)
+            view.value_display = self._messages.display(context, *bundle)
 
     def _display_op(
         self, context: RequestContext, cell: str, is_root: bool, op: DisplayOp | None
@@ -383,96 +348,22 @@ class OutputRouter:
             # Only the cell's own request may clear: under another request
             # it would clear the cell that request runs.
             if is_root:
-                self._flush_stream(context)
+                self._messages.flush_stream(context)
                 self._send("clear_output", {"wait": op.wait}, context.parent)
         elif op.op == "update":
-            self._update(context, op.display_id, op.data, op.metadata)
+            self._messages.update(context, op.display_id, op.data, op.metadata)
         else:
             self._header(context, cell, is_root)
-            self._display(context, op.data, op.metadata, op.display_id)
+            self._messages.display(context, op.data, op.metadata, op.display_id)
 
     def _send_result(self, context: RequestContext, cell: str) -> None:
         content = context.results.pop(cell, None)
         if content is not None:
-            self._flush_stream(context)
+            self._messages.flush_stream(context)
             self._send("execute_result", content, context.parent)
 
     def _header(self, context: RequestContext, cell: str, is_root: bool) -> None:
         if is_root or cell in context.headers_sent or context.silent:
             return
         context.headers_sent.add(cell)
-        self._stream(context, "stdout", f"── {self.label(cell)} re-ran ──\n")
-
-    # -- message helpers --------------------------------------------------
-    def _stream(self, context: RequestContext, name: str, text: str, console: bool = False) -> None:
-        """Stream text, coalesced within the throttle; a cell's console text
-        (``console``) counts toward the request's STREAM_LIMIT."""
-        if context.silent:
-            return
-        told = context.dropped > 0
-        if console:
-            room = max(STREAM_LIMIT - context.streamed, 0)
-            if len(text) > room:
-                context.dropped += _utf8_size(text[room:])
-                text = text[:room]
-            context.streamed += len(text)
-        if text:
-            self._buffer(context, name, text)
-        if context.dropped and not told:
-            notice = (
-                f"\n… output limit reached ({mb(STREAM_LIMIT)} for one request): "
-                "the rest is not shown\n"
-            )
-            self._buffer(context, "stderr", notice)
-
-    def _buffer(self, context: RequestContext, name: str, text: str) -> None:
-        if context.stream_name != name:
-            self._flush_stream(context)
-            context.stream_name = name
-        context.stream_parts.append(text)
-        self._arm()
-
-    def _flush_stream(self, context: RequestContext) -> None:
-        """Send the waiting stream text; every other output of the request
-        goes after it, so the order the cell wrote in is kept."""
-        if context.stream_parts:
-            text = "".join(context.stream_parts)
-            context.stream_parts.clear()
-            self._send("stream", {"name": context.stream_name, "text": text}, context.parent)
-
-    def _display(
-        self,
-        context: RequestContext,
-        data: dict[str, Any],
-        metadata: dict[str, Any],
-        display_id: str | None = None,
-    ) -> str:
-        display_id = display_id or uuid.uuid4().hex
-        if not context.silent:
-            self._flush_stream(context)
-            self._send(
-                "display_data",
-                {"data": data, "metadata": metadata, "transient": {"display_id": display_id}},
-                context.parent,
-            )
-        return display_id
-
-    def _update(
-        self,
-        context: RequestContext,
-        display_id: str | None,
-        data: dict[str, Any],
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        if display_id is None:
-            return
-        self._flush_stream(context)
-        self._send(
-            "update_display_data",
-            {"data": data, "metadata": metadata or {}, "transient": {"display_id": display_id}},
-            context.parent,
-        )
-
-
-def _utf8_size(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
+        self._messages.stream(context, "stdout", f"── {self.label(cell)} re-ran ──\n")

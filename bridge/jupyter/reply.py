@@ -6,11 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge.jupyter.outputs import SCRATCH, OutputRouter, RequestContext
+from bridge.jupyter.outputs import SCRATCH, OutputRouter
+from bridge.jupyter.records import Records
+from bridge.jupyter.request_messages import RequestContext
 from bridge.runs.request import RequestRun
 from bridge.translate.errors import describe, has_traceback
 from bridge.translate.traceback import RED, RESET
-from bridge.twin.keeper import TwinKeeper
 
 Publish = Callable[[str, dict[str, Any], dict[str, Any]], None]
 
@@ -19,15 +20,10 @@ class Replies:
     """The execute_replies of this kernel, and what goes with them on IOPub."""
 
     def __init__(
-        self,
-        publish: Publish,
-        router: OutputRouter,
-        twin: TwinKeeper,
-        execution_count: Callable[[], int],
+        self, publish: Publish, records: Records, execution_count: Callable[[], int]
     ) -> None:
         self._publish = publish
-        self._router = router
-        self._twin = twin
+        self._records = records
         self._execution_count = execution_count
         # Whether the last error reply may abort the waiting requests: only
         # when the executed cell itself failed (run_all.py).
@@ -37,8 +33,8 @@ class Replies:
 
     def finish(self, request: RequestRun, context: RequestContext) -> dict[str, Any]:
         """The reply to a request whose run is over."""
-        router = self._router
-        document = self._twin.document
+        router, twin = self._records.router, self._records.twin
+        document = twin.document
         error = error_content(
             request, router, lambda cell: document is not None and document.disabled(cell)
         )
@@ -66,7 +62,7 @@ class Replies:
         if error is not None and error["ename"] == "MultipleDefinitionError":
             if not self._convert_hinted and not context.silent:
                 self._convert_hinted = True
-                hint = convert_hint(self._twin.notebook)
+                hint = convert_hint(twin.notebook)
                 error["traceback"] = [*error["traceback"], hint]
                 if in_place:  # the cell's display shows the error, not the traceback
                     self.warn_raw(hint, context.parent)

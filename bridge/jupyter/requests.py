@@ -21,9 +21,10 @@ from bridge.jupyter.admission import Admitted, read
 from bridge.jupyter.batching import RunAllBatcher
 from bridge.jupyter.early_start import EarlyStart, Planned
 from bridge.jupyter.ipython_face import IPythonFace
-from bridge.jupyter.outputs import RUN_STALE, SCRATCH_MAGIC, CellView, RequestContext
+from bridge.jupyter.outputs import RUN_STALE, SCRATCH_MAGIC, CellView
 from bridge.jupyter.records import Records
 from bridge.jupyter.reply import Replies
+from bridge.jupyter.request_messages import RequestContext
 from bridge.jupyter.runtime_host import RuntimeHost
 from bridge.jupyter.stdin import InputBroker
 from bridge.jupyter.validate import refused

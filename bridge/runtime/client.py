@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.runtime import channel, launch_config
-from bridge.runtime.stream import OnNotifications, StreamReader
+from bridge.runtime.stream import OnNotifications, StreamReader, exited
 
 OnExit = Callable[[int | None], None]
 
@@ -107,8 +107,7 @@ class RuntimeClient:
         self._queues, info = channel.bind(self._prefix)
         self._stream = StreamReader(
             self._queues.conn.stream,
-            self._proc.pid,
-            self._exited,
+            self._proc,
             self._on_notifications,
             lambda: self._on_exit(self.returncode),
         )
@@ -151,20 +150,7 @@ class RuntimeClient:
         return not self._exited()
 
     def _exited(self) -> bool:
-        """Whether the child has exited, without reaping it.
-
-        ``Popen.poll`` answers None while another thread holds its wait lock,
-        so a dead runtime could look alive to one caller; waitid with WNOWAIT
-        asks the kernel directly and leaves the child for Popen to reap.
-        """
-        proc = self._proc
-        if proc is None or proc.returncode is not None:
-            return True
-        try:
-            info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return True  # already reaped
-        return info is not None
+        return self._proc is None or exited(self._proc)
 
     def send(self, command: Any) -> None:
         self._queues.control_queue.put(command)

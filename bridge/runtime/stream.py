@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import queue
+import subprocess
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -38,15 +39,13 @@ class StreamReader:
     def __init__(
         self,
         channel: Any,
-        pid: int,
-        exited: Callable[[], bool],
+        child: subprocess.Popen[bytes],
         on_notifications: OnNotifications,
         on_exit: Callable[[], None],
     ) -> None:
         # marimo's stream Channel: its socket, decoder and (fallback) queue.
         self._channel = channel
-        self._pid = pid
-        self._exited = exited
+        self._child = child
         self._on_notifications = on_notifications
         self._on_exit = on_exit
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -190,7 +189,7 @@ class StreamReader:
     def _watch_exit(self) -> None:
         """Block until the child exits (without reaping it), then drain."""
         try:
-            os.waitid(os.P_PID, self._pid, os.WEXITED | os.WNOWAIT)
+            os.waitid(os.P_PID, self._child.pid, os.WEXITED | os.WNOWAIT)
         except ChildProcessError:
             pass  # reaped already
         if self._closed:
@@ -208,7 +207,7 @@ class StreamReader:
             try:
                 raw = stream.get(timeout=0.25)
             except queue.Empty:
-                if self._exited():
+                if exited(self._child):
                     break  # empty and dead: nothing more will come
                 continue
             batch = [raw]
@@ -222,3 +221,19 @@ class StreamReader:
             self._deliver(batch)
         if not self._closed:
             self._on_exit()
+
+
+def exited(child: subprocess.Popen[bytes]) -> bool:
+    """Whether the child has exited, without reaping it.
+
+    ``Popen.poll`` answers None while another thread holds its wait lock,
+    so a dead runtime could look alive to one caller; waitid with WNOWAIT
+    asks the kernel directly and leaves the child for Popen to reap.
+    """
+    if child.returncode is not None:
+        return True
+    try:
+        info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True  # already reaped
+    return info is not None

@@ -12,6 +12,7 @@ said in the banner (``describe``) and once in the kernel's log.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 from bridge.notebook.document import CellState, Document
@@ -115,7 +116,9 @@ class TwinKeeper:
             self.document = Document(twin.cells)
             self._bind(notebook)
         self.path = path
-        self.writer = TwinWriter(path, template, text, order.NotebookReader(notebook))
+        self.writer = TwinWriter(
+            path, text, order.NotebookReader(notebook), partial(pyfile.render, template=template)
+        )
 
     def _bind(self, notebook: Path) -> None:
         nb_cells = order.read_cells(notebook)

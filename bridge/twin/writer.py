@@ -29,10 +29,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bridge.notebook.document import CellState
-from bridge.twin import order, pyfile
+from bridge.twin import order
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +52,13 @@ class TwinWriter:
     def __init__(
         self,
         path: Path,
-        template: Any | None,
         on_disk: str | None,
         notebook: order.NotebookReader,
-        render: Callable[[list[CellState], Any | None], str] = pyfile.render,
+        render: Callable[[list[CellState]], str],
     ) -> None:
+        """``render``: the file's text for the cells (pyfile.render with the
+        file's template)."""
         self.path = path
-        self._template = template
         # The text the kernel last read from or wrote to the file (None:
         # absent). Anything else found there was written by someone else.
         self._on_disk = on_disk
@@ -144,7 +143,7 @@ class TwinWriter:
 
     def _save(self, snapshot: Snapshot) -> str | None:
         cells = self._in_notebook_order(snapshot)
-        text = self._render(cells, self._template)
+        text = self._render(cells)
         current = _read(self.path)
         if current is not None and current != self._on_disk:
             return (

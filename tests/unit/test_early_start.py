@@ -70,7 +70,12 @@ def test_nothing_starts_while_aborting_or_for_a_refused_request() -> None:
 
 def test_restoring_the_running_parent_does_not_start_it_again() -> None:
     planned: list[Any] = []
-    start, _ = early(lambda *args: planned.append(args) or "plan")
+
+    def plan(*args: Any) -> str:
+        planned.append(args)
+        return "plan"
+
+    start, _ = early(plan)
     start.taken_up(request("m1"), aborting=False, execution_count=0)
     start.taken_up(request("m1"), aborting=False, execution_count=0)
     assert len(planned) == 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bridge.jupyter.outputs import STREAM_LIMIT, OutputRouter, RequestContext
+from bridge.jupyter.outputs import OutputRouter
+from bridge.jupyter.request_messages import STREAM_LIMIT, RequestContext
 from bridge.jupyter.views import CONSOLE_LIMIT
 from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import MAX_CONSOLE_CHARS, LastOutputs

@@ -171,12 +171,12 @@ def test_document_applies_code_mode_transactions() -> None:
 
 
 def _writer(path: Path, on_disk: str | None, calls: list[int] | None = None) -> TwinWriter:
-    def render(cells: list[CellState], template: object) -> str:
+    def render(cells: list[CellState]) -> str:
         if calls is not None:
             calls.append(len(cells))
         return "".join(f"{c.id}:{c.code}\n" for c in cells)
 
-    return TwinWriter(path, None, on_disk, order.NotebookReader(None), render=render)
+    return TwinWriter(path, on_disk, order.NotebookReader(None), render)
 
 
 def test_writer_writes_atomically_and_skips_unchanged_text(tmp_path: Path) -> None:
@@ -242,7 +242,7 @@ def test_writer_pauses_after_a_costly_save_and_a_flush_does_not_wait(tmp_path: P
     path = tmp_path / "nb.py"
     renders: list[int] = []
 
-    def costly(cells: list[CellState], template: object) -> str:
+    def costly(cells: list[CellState]) -> str:
         renders.append(len(cells))
         spent = time.thread_time() + 0.25  # CPU, as codegen spends it
         while time.thread_time() < spent:
@@ -257,7 +257,7 @@ def test_writer_pauses_after_a_costly_save_and_a_flush_does_not_wait(tmp_path: P
             time.sleep(0.01)
         return False
 
-    writer = TwinWriter(path, None, None, order.NotebookReader(None), render=costly)
+    writer = TwinWriter(path, None, order.NotebookReader(None), costly)
     writer.submit(Snapshot(1, [CellState("a", "x = 1")], {}))  # the first: at once
     assert written("a:x = 1\n")
     writer.submit(Snapshot(2, [CellState("a", "x = 2")], {}))
