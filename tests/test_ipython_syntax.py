@@ -322,3 +322,21 @@ def probe_package(tmp_path: Path):  # type: ignore[no-untyped-def]
     yield name, wheels
     subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", name],
                    capture_output=True, check=False)
+
+
+@pytest.mark.parametrize(
+    ("typed", "line"),
+    [
+        ("!echo hi\n1/0", 2),
+        ("%time x = 1\n%cd .\n1/0", 3),
+        ("%%time\nx = 1\n1/0", 3),
+        ("%%capture c\nx = 1\n1/0", 3),
+    ],
+)
+def test_a_traceback_names_the_line_the_user_typed(kc, typed: str, line: int) -> None:
+    """The runtime keeps each line of the user's where it was typed (the
+    twin's readable cell is longer): a traceback points at the cell's line."""
+    result = execute(kc, typed, cell_id="t")
+    assert result.status == "error" and result.content["ename"] == "ZeroDivisionError"
+    frames = [f for f in result.content["traceback"] if "Cell In[" in f]
+    assert frames and f", line {line}" in frames[-1], result.content["traceback"]

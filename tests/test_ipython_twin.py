@@ -8,13 +8,14 @@ the .ipynb (what the user typed) and the twin still pair cell by cell.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import execute, wait_until
+from helpers import Notebook, execute, wait_until
 from test_ipython_syntax import probe_package  # noqa: F401 (a fixture)
 
 from bridge.twin import pyfile
@@ -25,14 +26,23 @@ CELLS = [
     ("pip", "%pip install --no-index --find-links {wheels} bridge_pip_probe"),
     ("imp", "import bridge_pip_probe"),
     ("time", "%time base = bridge_pip_probe.VALUE * 6"),
-    ("ls", "listing = !ls"),
+    ("ls", "listing = !printf 'a\\nb\\n'"),
     ("echo", "!echo base is {{base}}"),
+    ("fails", "!echo failing && exit 3"),
     ("write", "%%writefile out.txt\nwritten by the notebook"),
+    ("cat", "!cat out.txt"),
     ("env", "%env BRIDGE_TWIN_PROBE=1"),
     ("cell_time", "%%time\ntotal = base + len(listing)\nprint('total', total)"),
+    ("timeit", "%timeit -n 1 -r 1 base + 1"),
+    ("bash", "%%bash\necho from bash\nexit 2"),
+    ("capture", "%%capture captured\nprint('kept aside')"),
+    ("captured", "print('captured:', captured.stdout.strip())"),
+    ("md", "%%markdown\n# A *title*"),
     ("show", "display(f'shown {{total}}')"),
     ("mpl", "%matplotlib inline"),
 ]
+# A time as %time and %timeit print it.
+_TIME = re.compile(r"\d+(\.\d+)?(e[-+]?\d+)? (s|ms|µs|ns)\b")
 
 
 @pytest.fixture
@@ -52,9 +62,14 @@ def test_the_twin_of_a_notebook_with_magics_runs_and_passes_marimo_check(
     km, kc = kernel
     _name, wheels = probe_package
     typed = [(cid, code.format(wheels=wheels)) for cid, code in CELLS]
+    nb = Notebook()
     for cell_id, code in typed:
-        result = execute(kc, code, cell_id=cell_id, timeout=120)
+        result = nb.run(kc, cell_id, code, timeout=120)
         assert result.status == "ok", (code, result.text())
+    # What the kernel printed: not pip's installing (the twin has a PEP 723
+    # dependency instead), nor what is an output rather than printed.
+    printed = [line for cell_id, _ in typed if cell_id not in ("pip", "md", "show")
+               for line in nb.shown(cell_id).splitlines() if line.strip()]
     twin = tmp_path / "nb.py"
     wait_until(lambda: len(codes(twin)) == len(CELLS) + 1, what="every cell in the twin")
     # display() is a builtin in the kernel, as in IPython; the twin's setup
@@ -75,6 +90,22 @@ def test_the_twin_of_a_notebook_with_magics_runs_and_passes_marimo_check(
                          cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert "base is 42" in ran.stdout and "Wall time:" in ran.stdout
+    # It prints what the kernel printed (display() aside: an output in the
+    # kernel, printed by IPython's display() without a shell).
+    lines = [line for line in ran.stdout.splitlines() if line.strip() and line != "shown 44"]
+    assert [_TIME.sub("<time>", line) for line in lines] == [
+        _TIME.sub("<time>", line) for line in printed
+    ]
+    assert "exit status 3" in ran.stdout and "from bash\nexit status 2" in ran.stdout
+    assert "captured: kept aside" in lines and "kept aside" not in lines
+    # Each magic's cell reads as code: its magic named, one statement a line.
+    for (_, code), cell in zip(typed, codes(twin)[1:], strict=True):
+        magic = code.split("\n")[0]
+        if "%" in magic or "!" in magic:
+            assert cell.startswith((f"# {magic}\n", "pass  # %")), cell
+        # (A comment says what the user typed, however long.)
+        written = [line for line in cell.split("\n") if not line.startswith(("#", "pass  #"))]
+        assert all(len(line) <= 100 for line in written), cell
     assert (tmp_path / "out.txt").read_text() == "written by the notebook\n"
     check = subprocess.run([PY, "-m", "marimo", "check", str(twin)], capture_output=True,
                            text=True, timeout=120)

@@ -1,5 +1,13 @@
 """What each supported cell magic (``%%name``) becomes: the whole cell as
-plain Python, the body's lines kept where a traceback can point at them."""
+plain Python (``CellCode``: the runtime's and the twin's).
+
+A body that is Python (``%%time``, ``%%timeit``, ``%%capture``, ``%%prun``)
+keeps its lines where the user typed them in the runtime's code: the
+``%%`` line becomes one line of Python, the rest goes after the body. The
+twin writes the same statements one a line. A body that is text (a shell
+script, markdown, HTML, a file's contents) has no line of the user's
+Python for a traceback to point at: the runtime runs the twin's code.
+"""
 
 from __future__ import annotations
 
@@ -7,126 +15,159 @@ import ast
 import shlex
 from collections.abc import Callable
 
-from bridge.ipython.magics import FORMAT_TIME, timeit_options, timeit_report
+from bridge.ipython.magics import TIME_REPORT, TIME_START, timeit_options, timeit_report
 from bridge.ipython.profiling import cell_prun
-from bridge.ipython.replacement import Unsupported
-from bridge.ipython.shell import streamed
+from bridge.ipython.replacement import (
+    INDENT,
+    CellCode,
+    Piece,
+    Unsupported,
+    one_line,
+    spread,
+    text_literal,
+)
+from bridge.ipython.shell import SUBPROCESS, streamed
 
 
-def _literal(text: str) -> str:
-    """A readable string literal: triple-quoted when that is exact."""
-    if "\\" not in text and "'''" not in text and not text.endswith("'") and "\r" not in text:
-        return "'''" + text + "'''"
-    return repr(text)
+def _same(comment: str, pieces: list[Piece]) -> CellCode:
+    """A cell whose body is text: the runtime runs what the twin holds."""
+    lines = [comment, *spread(pieces)]
+    return CellCode(lines, lines)
 
 
-def _cell_time(args: str, body: str) -> list[str]:
+def _indented(body: str) -> list[str]:
+    lines = [(INDENT + line) if line.strip() else line for line in body.split("\n")]
+    return lines if any(line.strip() for line in lines) else [INDENT + "pass"]
+
+
+def _cell_time(args: str, body: str) -> CellCode:
     """``%%time``: the body as written (its names defined for other cells),
     its last expression still the cell's value."""
-    start = f"import time as _time; _t0 = _time.perf_counter()  # %%time {args}".rstrip()
-    report = (f"_format_time = {FORMAT_TIME}; "
-              'print("Wall time:", _format_time(_time.perf_counter() - _t0))')
+    comment = f"# %%time {args}".rstrip()
     lines = body.split("\n")
+    ending = [TIME_REPORT]
     try:
         tree = ast.parse(body)
     except SyntaxError:
-        return [start, *lines, report]
-    last = tree.body[-1] if tree.body else None
-    if isinstance(last, ast.Expr) and last.end_lineno is not None:
-        # Wrapped as ``_time_value = (...)``; ast's columns count UTF-8 bytes.
-        first, end = last.lineno - 1, last.end_lineno - 1
-        assert last.end_col_offset is not None
-        tail = lines[end].encode()
-        lines[end] = (tail[: last.end_col_offset] + b")" + tail[last.end_col_offset :]).decode()
-        head = lines[first].encode()
+        tree = None
+    last = tree.body[-1] if tree is not None and tree.body else None
+    if isinstance(last, ast.Expr):
+        # Kept as ``_value = ...``, shown after the time; ast's columns
+        # count UTF-8 bytes.
+        head = lines[last.lineno - 1].encode()
         cut = last.col_offset
-        lines[first] = (head[:cut] + b"_time_value = (" + head[cut:]).decode()
-        return [start, *lines, report, "_time_value"]
-    return [start, *lines, report]
+        lines[last.lineno - 1] = (head[:cut] + b"_value = " + head[cut:]).decode()
+        ending.append("_value")
+    code = [one_line(TIME_START)[0] + f"  {comment}", *lines, *ending]
+    twin = [comment, *spread(TIME_START), *lines, *ending]
+    return CellCode(code, twin)
 
 
-def _cell_timeit(args: str, body: str) -> list[str]:
+def _cell_timeit(args: str, body: str) -> CellCode:
     number, repeat, setup_code = timeit_options(args)
-    indented = [("    " + line) if line.strip() else line for line in body.split("\n")]
-    if not any(line.strip() for line in indented):
-        indented = ["    pass"]
-    head = f"def _timeit_cell():  # %%timeit {args}".rstrip()
-    lines = [head, *indented]
+    comment = f"# %%timeit {args}".rstrip()
+    report = timeit_report("_timed", number, repeat)
     setup = [setup_code] if setup_code else []
-    report = ["import timeit as _timeit", "_timer = _timeit.Timer(_timeit_cell)",
-              *timeit_report("_timer", number, repeat)]
-    return [*setup, *lines, "; ".join(report)]
+    function = ["def _timed():", *_indented(body)]
+    code = [f"{function[0]}  {comment}", *function[1:], *one_line([*setup, *report])]
+    twin = [comment, *setup, *spread(report[:3]), *function, *spread(report[3:])]
+    return CellCode(code, twin)
 
 
-def _writefile(args: str, body: str) -> list[str]:
+def _writefile(args: str, body: str) -> CellCode:
     words = shlex.split(args)
     append = "-a" in words or "--append" in words
     names = [w for w in words if not w.startswith("-")]
     if len(names) != 1:
         raise Unsupported("%%writefile needs one file name (and -a to append)")
     path = names[0]
-    said = (f"print(('Appending to ' if _os.path.exists({path!r}) else 'Writing ') + {path!r})"
-            if append else
-            f"print(('Overwriting ' if _os.path.exists({path!r}) else 'Writing ') + {path!r})")
-    mode = "a" if append else "w"
+    existing = f"Appending to {path}" if append else f"Overwriting {path}"
     text = body if body.endswith("\n") else body + "\n"
-    return [
-        f"import os as _os; {said}  # %%writefile {args}",
-        f"with open({path!r}, {mode!r}, encoding='utf-8') as _file:",
-        f"    _file.write({_literal(text)})",
-    ]
+    return _same(f"# %%writefile {args}", [
+        "import os as _os",
+        f"_text = {text_literal(text)}",
+        f"print({existing!r} if _os.path.exists({path!r}) else {f'Writing {path}'!r})",
+        f"with open({path!r}, {'a' if append else 'w'!r}, encoding='utf-8') as _file:\n"
+        f"{INDENT}_file.write(_text)",
+    ])
 
 
-def _script(shell: str) -> Callable[[str, str], list[str]]:
-    def run(args: str, body: str) -> list[str]:
-        run = streamed(f"{_literal(body)}, shell=True, executable={shell!r}")
-        return ["; ".join(run) + f"  # %%{shell.rsplit('/', 1)[-1]} {args}".rstrip()]
-
-    return run
-
-
-def _marimo_value(function: str) -> Callable[[str, str], list[str]]:
-    def run(args: str, body: str) -> list[str]:
-        return [f"import marimo as _mo; _mo.{function}({_literal(body)})"]
+def _script(shell: str) -> Callable[[str, str], CellCode]:
+    def run(args: str, body: str) -> CellCode:
+        # A shell does not see a newline before and after the script.
+        command = streamed("_script", "shell=True", f"executable={shell!r}")
+        return _same(f"# %%{shell.rsplit('/', 1)[-1]} {args}".rstrip(),
+                     [SUBPROCESS, f"_script = {text_literal(body, padded=True)}", *command[1:]])
 
     return run
 
 
-def _capture(args: str, body: str) -> list[str]:
+def _marimo_value(name: str, function: str) -> Callable[[str, str], CellCode]:
+    def run(args: str, body: str) -> CellCode:
+        # markdown and SQL do not see a newline before and after; HTML is
+        # kept as typed.
+        literal = text_literal(body, padded=function != "Html")
+        return _same(f"# %%{name} {args}".rstrip(),
+                     ["import marimo as _mo", f"_mo.{function}({literal})"])
+
+    return run
+
+
+def _capture(args: str, body: str) -> CellCode:
     """``%%capture name``: stdout and stderr kept in ``name.stdout`` and
-    ``name.stderr``; what the body defines stays defined."""
+    ``name.stderr``; what the body defines stays defined.
+
+    In the runtime, the ``with`` line is the ``%%capture`` line (its modules
+    imported where it needs them), so the body's lines keep their numbers."""
     words = args.split()
     flags = [w for w in words if w.startswith("-")]
     names = [w for w in words if not w.startswith("-")]
     target = names[0] if names else "_captured"
     if not target.isidentifier():
         raise Unsupported(f"%%capture {args}: the name to capture into must be a Python name")
-    indented = [("    " + line) if line.strip() else line for line in body.split("\n")]
-    if not any(line.strip() for line in indented):
-        indented = ["    pass"]
-    redirects = []
-    if "--no-stdout" not in flags:
-        redirects.append("_contextlib.redirect_stdout(_out)")
-    if "--no-stderr" not in flags:
-        redirects.append("_contextlib.redirect_stderr(_err)")
-    head = (f"import contextlib as _contextlib, io as _io, types as _types; "
-            f"_out, _err = _io.StringIO(), _io.StringIO()  # %%capture {args}".rstrip())
-    with_line = f"with {', '.join(redirects)}:" if redirects else "if True:"
-    tail = f"{target} = _types.SimpleNamespace(stdout=_out.getvalue(), stderr=_err.getvalue())"
-    return [head, with_line, *indented, tail]
+    comment = f"# %%capture {args}".rstrip()
+    kept = [(stream, f"_{stream[3:]}") for stream in ("stdout", "stderr")
+            if f"--no-{stream}" not in flags]
+
+    def with_line(contextlib: str, into: Callable[[str], str]) -> str:
+        redirects = [f"{contextlib}.redirect_{stream}({into(v)})" for stream, v in kept]
+        return f"with {', '.join(redirects)}:" if redirects else "if True:"
+
+    values = ", ".join(
+        f"{stream}={dict(kept)[stream]}.getvalue()" if stream in dict(kept) else f"{stream}=''"
+        for stream in ("stdout", "stderr")
+    )
+    result = f"{target} = _types.SimpleNamespace({values})"
+    code = [
+        with_line("__import__('contextlib')", lambda v: f"{v} := __import__('io').StringIO()")
+        + f"  {comment}",
+        *_indented(body),
+        *one_line(["import types as _types", result]),
+    ]
+    made = [f"{', '.join(v for _, v in kept)} = {', '.join('_io.StringIO()' for _ in kept)}"]
+    twin = [
+        comment,
+        *(["import contextlib as _contextlib", "import io as _io"] if kept else []),
+        "import types as _types",
+        *(made if kept else []),
+        with_line("_contextlib", lambda v: v),
+        *_indented(body),
+        result,
+    ]
+    return CellCode(code, twin)
 
 
-CELL: dict[str, Callable[[str, str], list[str]]] = {
+CELL: dict[str, Callable[[str, str], CellCode]] = {
     "time": _cell_time,
     "timeit": _cell_timeit,
     "writefile": _writefile,
     "file": _writefile,
     "bash": _script("/bin/bash"),
     "sh": _script("/bin/sh"),
-    "html": _marimo_value("Html"),
-    "markdown": _marimo_value("md"),
-    "latex": _marimo_value("md"),
-    "sql": _marimo_value("sql"),
+    "html": _marimo_value("html", "Html"),
+    "markdown": _marimo_value("markdown", "md"),
+    "latex": _marimo_value("latex", "md"),
+    "sql": _marimo_value("sql", "sql"),
     "capture": _capture,
     "prun": cell_prun,
 }

@@ -13,8 +13,8 @@ The choices follow marimo's own ipynb importer where it has one
 and defines module names at cell level; a live kernel must run every magic
 and never define a name twice, so its functions are not called here.
 
-A line magic's replacement stays on its line (statements joined with ``;``)
-so the line numbers in a traceback are the ones the user sees.
+Each gives statements (replacement.py): the twin writes them one a line,
+the runtime on the magic's own line (rewrite.py says why).
 """
 
 from __future__ import annotations
@@ -22,39 +22,52 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
-from bridge.ipython import profiling
+from bridge.ipython import profiling, replacement
 from bridge.ipython.replacement import Replacement, Unsupported, is_expression
 from bridge.ipython.shell import getoutput, pip_magic, system
 
 # IPython's unit choice (``IPython.core.magics.execution._format_time``):
 # the first unit in which the time is at least 1, nanoseconds at most.
-FORMAT_TIME = (
-    '(lambda t: next(f"{t * k:.3g} {u}" for k, u in '
-    '((1, "s"), (1e3, "ms"), (1e6, "µs"), (1e9, "ns")) if t * k >= 1 or u == "ns"))'
+FORMAT_TIME = replacement.block(
+    "def _format_time(seconds):",
+    ['for unit, scale in (("s", 1), ("ms", 1e3), ("µs", 1e6), ("ns", 1e9)):',
+     '    if seconds * scale >= 1 or unit == "ns":',
+     '        return f"{seconds * scale:.3g} {unit}"'],
+    inline='_format_time = lambda seconds: next(f"{seconds * scale:.3g} {unit}" '
+    'for unit, scale in (("s", 1), ("ms", 1e3), ("µs", 1e6), ("ns", 1e9)) '
+    'if seconds * scale >= 1 or unit == "ns")',
 )
+TIME_START: list[replacement.Piece] = [
+    "import time as _time", FORMAT_TIME, "_start = _time.perf_counter()"
+]
+TIME_REPORT = 'print("Wall time:", _format_time(_time.perf_counter() - _start))'
 
 
 # -- line magics ---------------------------------------------------------------
 def _time(args: str) -> Replacement:
-    start = ["import time as _time", "_t0 = _time.perf_counter()"]
-    after = [f"_format_time = {FORMAT_TIME}",
-             'print("Wall time:", _format_time(_time.perf_counter() - _t0))']
     if is_expression(args):
-        return Replacement(setup=start, value=f"({args.strip()})", after=after)
-    return Replacement(setup=[*start, args.strip()], after=after)
+        return Replacement(setup=TIME_START, value=args.strip(), after=[TIME_REPORT])
+    return Replacement(setup=[*TIME_START, args.strip()], after=[TIME_REPORT])
 
 
-def timeit_report(timer: str, number: int | None, repeat: int) -> list[str]:
-    """Run ``timer`` (a timeit.Timer) as IPython's %timeit does and report."""
-    loops = str(number) if number else f"{timer}.autorange()[0]"
+def timeit_report(function: str, number: int | None, repeat: int) -> list[replacement.Piece]:
+    """Time ``function`` as IPython's %timeit does, and report as it does."""
+    loops = str(number) if number else "_timer.autorange()[0]"
+    runs = f"{repeat} run{'s' if repeat != 1 else ''}"
+    first = 'f"{_format_time(_mean)} ± {_format_time(_std)} per loop"'
+    second = (f'f" (mean ± std. dev. of {runs}, '
+              "{_loops:,} loop{'s' if _loops != 1 else ''} each)\"")
     return [
         "import statistics as _statistics",
+        "import timeit as _timeit",
+        FORMAT_TIME,
+        f"_timer = _timeit.Timer({function})",
         f"_loops = {loops}",
-        f"_per_loop = [t / _loops for t in {timer}.repeat({repeat}, _loops)]",
-        f"_format_time = {FORMAT_TIME}",
-        "print(f\"{_format_time(_statistics.mean(_per_loop))} ± "
-        f"{{_format_time(_statistics.pstdev(_per_loop))}} per loop (mean ± std. dev. of "
-        f"{repeat} runs, {{_loops:,}} loop{{'s' if _loops != 1 else ''}} each)\")",
+        f"_per_loop = [t / _loops for t in _timer.repeat({repeat}, _loops)]",
+        "_mean, _std = _statistics.mean(_per_loop), _statistics.pstdev(_per_loop)",
+        replacement.Statement(
+            f'print(\n    {first}\n    {second}\n)', f"print({first[:-1]}{second[2:]})"
+        ),
     ]
 
 
@@ -76,14 +89,11 @@ def _timeit(args: str) -> Replacement:
     if not statement:
         raise Unsupported("%timeit needs a statement to time")
     if is_expression(statement):
-        timer = f"_timeit.Timer(lambda: {statement})"
-        setup = ["import timeit as _timeit", f"_timer = {timer}"]
-    else:
-        # A statement: a function of its own, as IPython's timeit compiles it
-        # (what it assigns stays local to the timing).
-        setup = [f"def _timeit_stmt(): {statement}",
-                 "import timeit as _timeit", "_timer = _timeit.Timer(_timeit_stmt)"]
-    return Replacement(setup=setup + timeit_report("_timer", number, repeat))
+        return Replacement(setup=timeit_report(replacement.lambda_of(statement), number, repeat))
+    # A statement: a function of its own, as IPython's timeit compiles it
+    # (what it assigns stays local to the timing).
+    timed = replacement.block("def _timed():", [statement])
+    return Replacement(setup=[timed, *timeit_report("_timed", number, repeat)])
 
 
 def _cd(args: str) -> Replacement:
@@ -169,7 +179,7 @@ def _config(args: str) -> Replacement:
     chosen = "svg" if formats and str(formats[0]).lower() == "svg" else "png"
     return Replacement(
         setup=["import matplotlib as _matplotlib",
-               f"_matplotlib.rcParams['savefig.format'] = {chosen!r}  # %config {args.strip()}"]
+               f"_matplotlib.rcParams['savefig.format'] = {chosen!r}"]
     )
 
 

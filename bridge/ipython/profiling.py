@@ -17,7 +17,19 @@ import importlib
 import importlib.util
 import shlex
 
-from bridge.ipython.replacement import Replacement, Unsupported
+from bridge.ipython.replacement import (
+    INDENT,
+    CellCode,
+    Piece,
+    Replacement,
+    Statement,
+    Unsupported,
+    block,
+    is_expression,
+    lambda_of,
+    one_line,
+    spread,
+)
 
 PACKAGE = {"lprun": "line_profiler", "memit": "memory_profiler", "mprun": "memory_profiler"}
 
@@ -60,30 +72,24 @@ def needs(magic: str) -> str:
     return package
 
 
-def prun_report(options: dict[str, list[str]]) -> list[str]:
+def prun_report(options: dict[str, list[str]]) -> list[Piece]:
     """After the profile ran: the statistics as IPython prints them."""
-    keys = options.get("s") or ["time"]
-    limits = [_limit(v) for v in options.get("l", [])]
-    lines = [
-        "_profile.disable()",
-        "_stats = _pstats.Stats(_profile)",
-        f"_stats.sort_stats(*{keys!r})",
-    ]
+    sort = ", ".join(map(repr, options.get("s") or ["time"]))
+    limits = ", ".join(repr(_limit(v)) for v in options.get("l", []))
+    lines: list[Piece] = [f"_stats = _pstats.Stats(_profile).sort_stats({sort})"]
     if "q" not in options:
         # Assigned: a bare call would be the cell's value (print_stats returns the Stats).
-        lines.append(f"_printed = _stats.print_stats(*{limits!r})")
+        lines.append(f"_printed = _stats.print_stats({limits})")
     for path in options.get("T", []):
-        lines.append(
-            f"_text = _io.StringIO(); _pstats.Stats(_profile, stream=_text)"
-            f".sort_stats(*{keys!r}).print_stats(*{limits!r}); "
-            f"open({path!r}, 'w').write(_text.getvalue()); "
-            f"print({f'*** Profile printout saved to text file {path!r}.'!r})"
-        )
+        write = f"_pstats.Stats(_profile, stream=_file).sort_stats({sort}).print_stats({limits})"
+        lines += [
+            block(f"with open({path!r}, 'w') as _file:", [write],
+                  inline=write.replace("_file", f"open({path!r}, 'w')")),
+            f"print({f'*** Profile printout saved to text file {path!r}.'!r})",
+        ]
     for path in options.get("D", []):
-        lines.append(
-            f"_stats.dump_stats({path!r}); "
-            f"print({f'*** Profile stats marshalled to file {path!r}.'!r})"
-        )
+        lines += [f"_stats.dump_stats({path!r})",
+                  f"print({f'*** Profile stats marshalled to file {path!r}.'!r})"]
     return lines
 
 
@@ -96,11 +102,7 @@ def _limit(value: str) -> int | float | str:
     return value
 
 
-PRUN_SETUP = [
-    "import cProfile as _cProfile, io as _io, pstats as _pstats",
-    "_profile = _cProfile.Profile()",
-    "_profile.enable()",
-]
+PRUN_IMPORTS = ["import cProfile as _cProfile", "import pstats as _pstats"]
 
 
 def prun(args: str) -> Replacement:
@@ -108,34 +110,58 @@ def prun(args: str) -> Replacement:
     if not statement:
         raise Unsupported("%prun needs a statement to profile")
     return Replacement(
-        setup=[*PRUN_SETUP, statement, *prun_report(options)],
+        setup=[*PRUN_IMPORTS, "_profile = _cProfile.Profile()", "_profile.enable()", statement,
+               "_profile.disable()", *prun_report(options)],
         value="_stats" if "r" in options else None,
     )
 
 
-def cell_prun(args: str, body: str) -> list[str]:
-    """``%%prun``: the body profiled, its names defined for other cells."""
+def cell_prun(args: str, body: str) -> CellCode:
+    """``%%prun``: the body profiled, its names defined for other cells.
+
+    ``cProfile.Profile`` is a context manager that enables itself, and
+    disables itself however the body ends. In the runtime, the ``with``
+    line is the ``%%prun`` line, so the body's lines keep their numbers."""
     options, setup_statement = _options(args, "sTDl", "rq")
-    head = "; ".join(PRUN_SETUP) + f"  # %%prun {args}".rstrip()
-    indented = [("    " + line) if line.strip() else line for line in body.split("\n")]
+    comment = f"# %%prun {args}".rstrip()
+    lines = body.split("\n")
     if setup_statement:
-        indented.insert(0, "    " + setup_statement)
+        lines.insert(0, setup_statement)
+    indented = [(INDENT + line) if line.strip() else line for line in lines]
     if not any(line.strip() for line in indented):
-        indented = ["    pass"]
-    return [head, "try:", *indented, "finally:", "    " + "; ".join(prun_report(options))]
+        indented = [INDENT + "pass"]
+    report = prun_report(options)
+    code = [
+        f"with __import__('cProfile').Profile() as _profile:  {comment}",
+        *indented,
+        *one_line([PRUN_IMPORTS[1], *report]),
+    ]
+    twin = [comment, *PRUN_IMPORTS, "with _cProfile.Profile() as _profile:", *indented,
+            *spread(report)]
+    return CellCode(code, twin)
 
 
-def _sources_on_disk(functions: list[str]) -> str:
+def _sources_on_disk(functions: list[str]) -> list[Piece]:
     """Both profilers print a function's lines only from a file on disk;
     marimo compiles each cell under a file name that only Python's line
     cache knows: written out once, from that cache, when missing."""
-    return (
-        "import linecache as _linecache, os as _os; "
-        "[_os.path.exists(_p) or _os.makedirs(_os.path.dirname(_p), exist_ok=True) "
-        "or open(_p, 'w').write(''.join(_linecache.getlines(_p))) "
-        "for _p in {getattr(_f, '__wrapped__', _f).__code__.co_filename "
-        f"for _f in ({', '.join(functions)},)}}]"
+    functions_tuple = f"({', '.join(functions)}{',' if len(functions) == 1 else ''})"
+    inline = (
+        "[_os.path.exists(_path) or _os.makedirs(_os.path.dirname(_path), exist_ok=True) "
+        "or open(_path, 'w').write(''.join(_linecache.getlines(_path))) "
+        "for _path in {getattr(_function, '__wrapped__', _function).__code__.co_filename "
+        f"for _function in {functions_tuple}}}]"
     )
+    loop = block(
+        f"for _function in {functions_tuple}:",
+        ["_path = getattr(_function, '__wrapped__', _function).__code__.co_filename",
+         "if not _os.path.exists(_path):  # a marimo cell: its code is in the line cache",
+         "    _os.makedirs(_os.path.dirname(_path), exist_ok=True)",
+         "    with open(_path, 'w') as _file:",
+         "        _file.write(''.join(_linecache.getlines(_path)))"],
+        inline=inline,
+    )
+    return ["import linecache as _linecache", "import os as _os", loop]
 
 
 def _line_by_line(magic: str, show: str, args: str) -> Replacement:
@@ -148,13 +174,13 @@ def _line_by_line(magic: str, show: str, args: str) -> Replacement:
         raise Unsupported(f"%{magic} needs -f FUNCTION (one or more) and a statement to run")
     return Replacement(
         setup=[
-            f"import {package} as _profiler_package",
-            "_profiler = _profiler_package.LineProfiler()",
+            f"import {package} as _{package}",
+            f"_profiler = _{package}.LineProfiler()",
             *(f"_profiler.add_function({f})" for f in functions),
             "_profiler.enable_by_count()",
             statement,
         ],
-        after=["_profiler.disable_by_count()", _sources_on_disk(functions), show],
+        after=["_profiler.disable_by_count()", *_sources_on_disk(functions), show],
     )
 
 
@@ -163,7 +189,7 @@ def lprun(args: str) -> Replacement:
 
 
 def mprun(args: str) -> Replacement:
-    return _line_by_line("mprun", "_profiler_package.show_results(_profiler)", args)
+    return _line_by_line("mprun", "_memory_profiler.show_results(_profiler)", args)
 
 
 def memit(args: str) -> Replacement:
@@ -172,14 +198,16 @@ def memit(args: str) -> Replacement:
     if not statement:
         raise Unsupported("%memit needs a statement to measure")
     repeat = int(options.get("r", ["1"])[0])
+    inline = f"_measured = {lambda_of(statement)}" if is_expression(statement) else None
+    measured = block("def _measured():", [statement], inline=inline)
+    usage = "_memory_profiler.memory_usage((_measured, (), {}), interval=0.01, max_usage=True)"
     return Replacement(
         setup=[
+            measured,  # first: a def of a statement takes a line of its own in the runtime
             f"import {package} as _memory_profiler",
-            f"def _memit_statement(): {statement}",
             "_baseline = _memory_profiler.memory_usage()[0]",
-            "_peaks = [_memory_profiler.memory_usage((_memit_statement, (), {}), "
-            f"interval=0.01, max_usage=True) for _ in range({repeat})]",
-            "_peak = max(_peaks)",
+            Statement(f"_peak = max(\n    {usage}\n    for _ in range({repeat})\n)",
+                      f"_peak = max({usage} for _ in range({repeat}))"),
             'print(f"peak memory: {_peak:.2f} MiB, increment: {_peak - _baseline:.2f} MiB")',
         ]
     )

@@ -6,6 +6,34 @@ IPython's own input transformer (``TransformerManager``) finds the syntax:
 puts the magic's plain Python (magics.py) in their place, so what a magic
 defines (``%time t = f()``, ``files = !ls``) is a definition marimo sees.
 
+Each cell is written twice (``Rewritten``), the same statements laid out
+for two readers:
+
+* ``twin``, what the marimo notebook keeps (the document, the .py file a
+  person opens in ``marimo edit`` or runs with ``python nb.py``): the
+  magic's Python as a person writes it, one statement a line, after a
+  comment naming the magic as typed (``# !ls``, ``# %%time``).
+* ``code``, what the kernel's runtime runs: a line magic's statements on
+  its own line, joined with ``;``, and a cell magic's ``%%`` line one line
+  of Python before the body, so every line of the user's keeps its number.
+  A traceback says ``Cell In[3], line 4`` of the cell as the user sees it
+  in Jupyter (the cell ``!echo hi\n1/0`` fails on line 2), not of the
+  longer twin cell. The few statements Python cannot join (a loop, a
+  ``def``) have a one-line equivalent there (``any(print(l) for l in ...)``
+  for the streaming loop); a ``%timeit`` or ``%memit`` of a statement
+  rather than an expression, whose function needs a ``def`` line, takes one
+  more line, as do compound statements a user's magic holds. A cell magic
+  whose body is not Python (``%%bash``, ``%%html``, ``%%writefile``) has
+  no line a traceback would point at: the runtime runs the twin's text.
+
+The two forms run the same statements (tests/unit/test_ipython_readable.py
+runs both and compares), so the notebook behaves alike in the kernel,
+under ``python nb.py`` and in ``marimo edit``; the kernel runs a cell of
+the twin as written when it loads one from the file. Each twin cell is
+self-contained: its helpers (``_format_time``, the imports) are ``_``-private
+names of the cell, not names in the notebook's setup cell, which the kernel
+would have to run and keep in step with the cells for both forms to agree.
+
 IPython is imported only for a cell that may hold such syntax: its import
 costs about 0.1 s, and most cells are plain Python.
 """
@@ -16,24 +44,30 @@ import ast
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from bridge.ipython import cell_magics, magics, shell
-from bridge.ipython.replacement import Replacement, Unsupported
+from bridge.ipython.replacement import (
+    CellCode,
+    Piece,
+    Replacement,
+    Statement,
+    Unsupported,
+    one_line,
+    spread,
+)
 
 # A line that starts with % or !, an assignment from one, or a line ending
 # in ? (obj?): only such cells go through IPython's transformer.
 _MAYBE = re.compile(r"^[ \t]*[%!]|=[ \t]*[%!]|\?[ \t]*$", re.M)
-# The kernel's own directives (kernel.py, outputs.py): not IPython's.
+# The kernel's own directives (requests.py, outputs.py): not IPython's.
 KERNEL_DIRECTIVES = ("%%scratch", "%%run_stale")
-_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
-             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match)
 
 
 @dataclass(frozen=True)
 class Rewritten:
-    """``code`` runs in the runtime; ``twin`` is what the notebook keeps (the
-    same, except that a ``%pip install`` is a dependency there)."""
+    """``code`` runs in the runtime; ``twin`` is what the notebook keeps: the
+    same statements, laid out for reading (and a ``%pip install`` is a
+    dependency there, not an install)."""
 
     code: str
     twin: str
@@ -74,15 +108,14 @@ def _rewrite(code: str) -> Rewritten:
     try:
         stripped = code.lstrip("\n")
         if stripped.startswith("%%"):
-            lines = _cell_magic(stripped)
-            text = "\n".join(lines)
-            return Rewritten(text, text, changed=True)
+            cell = _cell_magic(stripped)
+            return Rewritten("\n".join(cell.code), "\n".join(cell.twin), changed=True)
         return _line_magics(code)
     except Unsupported as exc:
         return Rewritten(code, code, error=str(exc))
 
 
-def _cell_magic(cell: str) -> list[str]:
+def _cell_magic(cell: str) -> CellCode:
     first, _, body = cell.partition("\n")
     name, _, args = first[2:].partition(" ")
     handler = cell_magics.CELL.get(name.strip())
@@ -119,7 +152,7 @@ def _line_magics(code: str) -> Rewritten:
     parts = _Parts()
     changed = False
     for old, new in zip(before, after, strict=True):
-        replaced = None if old == new else _replace_line(new, parts)
+        replaced = None if old == new else _replace_line(new, old, parts)
         if replaced is None:
             parts.code.append(old)
             parts.twin.append(old)
@@ -150,9 +183,10 @@ def _transform(code: str) -> str | None:
     return out if out.rstrip("\n") != code.rstrip("\n") else None
 
 
-def _replace_line(line: str, parts: _Parts) -> tuple[str, str] | None:
-    """One transformed line as (runtime code, twin code); None if it is not
-    a single magic (left for marimo to judge)."""
+def _replace_line(line: str, typed: str, parts: _Parts) -> tuple[str, str] | None:
+    """One transformed line (``typed`` as the user typed it) as (runtime
+    code, twin code); None if it is not a single magic (left for marimo to
+    judge)."""
     indent = line[: len(line) - len(line.lstrip())]
     call_at = line.find("get_ipython().")
     if call_at < 0:
@@ -181,8 +215,14 @@ def _replace_line(line: str, parts: _Parts) -> tuple[str, str] | None:
         parts.pinfo.append(replacement.pinfo)
     else:
         parts.runs_code = True
-    code = _compose(replacement, prefix.strip(), name, indent)
-    twin = indent + replacement.twin if replacement.twin is not None else code
+    pieces = _pieces(replacement, prefix.strip(), name)
+    code = "\n".join(one_line(pieces, indent))
+    if replacement.twin is not None:
+        twin = indent + replacement.twin
+    elif replacement.says_itself:
+        twin = code
+    else:
+        twin = "\n".join([f"{indent}# {typed.strip()}", *spread(pieces, indent)])
     return code, twin
 
 
@@ -205,39 +245,24 @@ def _magic_call(node: ast.expr) -> tuple[str, str, str] | None:
     return None
 
 
-def _compose(replacement: Replacement, prefix: str, name: str, indent: str) -> str:
-    """The replacement's statements on one line where Python allows it."""
+def _pieces(replacement: Replacement, prefix: str, name: str) -> list[Piece]:
+    """The replacement's statements, its value assigned (``x = %pwd``) or
+    the last expression (the cell's output, as the magic's value is)."""
     pieces = list(replacement.setup)
-    if prefix:
-        if replacement.value is None:
+    value = replacement.value
+    if value is None:
+        if prefix:
             raise Unsupported(f"%{name} gives no value to assign ({prefix} ...)")
-        pieces.append(f"{prefix} {replacement.value}")
-        pieces += replacement.after
-    elif replacement.value is not None and replacement.after:
+        return pieces + replacement.after
+    if prefix:
+        return [*pieces, _assigned(prefix, value), *replacement.after]
+    if replacement.after:
         # The value stays the line's last expression (a cell's output).
-        pieces += [f"_magic_value = {replacement.value}", *replacement.after, "_magic_value"]
-    else:
-        if replacement.value is not None:
-            pieces.append(replacement.value)
-        pieces += replacement.after
-    lines: list[str] = []
-    current: list[str] = []
-    for piece in pieces:
-        if _compound(piece):
-            if current:
-                lines.append("; ".join(current))
-                current = []
-            lines.append(piece)
-        else:
-            current.append(piece)
-    if current:
-        lines.append("; ".join(current))
-    return "\n".join(indent + line for line in lines)
+        return [*pieces, _assigned("_value =", value), *replacement.after, "_value"]
+    return [*pieces, value]
 
 
-def _compound(statement: str) -> bool:
-    try:
-        body: list[Any] = ast.parse(statement).body
-    except SyntaxError:
-        return False
-    return any(isinstance(node, _COMPOUND) for node in body)
+def _assigned(prefix: str, value: Piece) -> Piece:
+    if isinstance(value, Statement):
+        return Statement(f"{prefix} {value.text}", f"{prefix} {value.line}")
+    return f"{prefix} {value}"

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import shlex
 
-from bridge.ipython.replacement import Replacement, Unsupported, is_expression
+from bridge.ipython.replacement import (
+    Piece,
+    Replacement,
+    Unsupported,
+    block,
+    call,
+    is_expression,
+)
 
 SUBPROCESS = "import subprocess as _subprocess"
 # The marker a %pip install leaves in the twin; the twin's writer reads the
@@ -53,10 +60,10 @@ def shell_string(command: str) -> str:
 
 
 
-def streamed(popen_args: str) -> list[str]:
-    """Run a command (``popen_args``: subprocess.Popen's arguments) with its
-    output, stderr included, printed line by line as it comes, then its exit
-    status when non-zero.
+def streamed(command: str, *options: str) -> list[Piece]:
+    """Run a command (``command`` and ``options``: subprocess.Popen's
+    arguments) with its output, stderr included, printed line by line as it
+    comes, then its exit status when non-zero.
 
     Printed by the cell itself, not written by the command to the process's
     file descriptor: marimo reads that in a thread of its own, which may
@@ -66,11 +73,14 @@ def streamed(popen_args: str) -> list[str]:
     """
     return [
         SUBPROCESS,
-        f"_process = _subprocess.Popen({popen_args}, stdin=_subprocess.DEVNULL, "
-        "stdout=_subprocess.PIPE, stderr=_subprocess.STDOUT, text=True, errors='replace')",
-        'any(print(_line, end="") for _line in _process.stdout)',
-        "_exit = _process.wait()",
-        'print(f"exit status {_exit}") if _exit else None',
+        call("_process = _subprocess.Popen", [
+            command, *options, "stdin=_subprocess.DEVNULL", "stdout=_subprocess.PIPE",
+            "stderr=_subprocess.STDOUT", "text=True", "errors='replace'",
+        ]),
+        block("for _line in _process.stdout:", ['print(_line, end="")'],
+              inline='any(print(_line, end="") for _line in _process.stdout)'),
+        block("if _process.wait():", ['print(f"exit status {_process.returncode}")'],
+              inline='print(f"exit status {_process.returncode}") if _process.wait() else None'),
     ]
 
 
@@ -79,14 +89,16 @@ def system(command: str) -> Replacement:
     pip = _pip_args(command)
     if pip is not None:
         return pip_magic(pip)
-    return Replacement(setup=streamed(f"{shell_string(command)}, shell=True"))
+    return Replacement(setup=streamed(shell_string(command), "shell=True"))
 
 
 def getoutput(command: str) -> Replacement:
     """``x = !cmd``: the output's lines, stderr included, as IPython's SList."""
-    run = (
-        f"_subprocess.run({shell_string(command)}, shell=True, stdout=_subprocess.PIPE, "
-        "stderr=_subprocess.STDOUT, text=True).stdout.splitlines()"
+    run = call(
+        "_subprocess.run",
+        [shell_string(command), "shell=True", "stdout=_subprocess.PIPE",
+         "stderr=_subprocess.STDOUT", "text=True"],
+        ".stdout.splitlines()",
     )
     return Replacement(setup=[SUBPROCESS], value=run)
 
@@ -111,8 +123,9 @@ def pip_magic(args: str) -> Replacement:
         argv = shlex.split(args)
     except ValueError as exc:
         raise Unsupported(f"%pip {args}: {exc}") from exc
-    run = streamed(f"[_sys.executable, '-m', 'pip', *{argv!r}]")
-    setup = ["import subprocess as _subprocess, sys as _sys", *run[1:]]
+    command = ", ".join(["_sys.executable", "'-m'", "'pip'", *map(repr, argv)])
+    run = streamed(f"[{command}]")
+    setup = [run[0], "import sys as _sys", *run[1:]]
     twin = None
     packages = requirements(argv)
     if argv[:1] == ["install"] and packages:
