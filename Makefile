@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install demo test e2e mcp screenshots lint bench profile faults corpus clean
+.PHONY: install demo test e2e mcp remote screenshots lint bench profile faults corpus clean
 
 install:
 	python3 -m venv $(VENV)
@@ -21,7 +21,8 @@ test:
 
 # The browser suite; artifacts (screenshots, logs) in tests/artifacts/e2e/.
 e2e:
-	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(PY) -m pytest -q -p no:cacheprovider tests/e2e \
+		--ignore=tests/e2e/test_lab_remote_kernels.py
 
 # An agent's tools: jupyter-mcp-server driven over MCP. It needs
 # jupyter-collaboration in its Jupyter server, so it gets an environment of
@@ -32,6 +33,18 @@ mcp:
 		(python3 -m venv $(MCP_VENV) && $(MCP_VENV)/bin/pip install -q 'jupyter-mcp-server>=2.2,<3')
 	MCP_VENV=$(CURDIR)/$(MCP_VENV) JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter \
 		$(PY) -m pytest -q -p no:cacheprovider tests/mcp
+
+# Remote kernels: Jupyter Enterprise Gateway starts the kernel on a host over
+# ssh (this machine at 127.0.0.2, through an sshd of the test's own: Debian's
+# openssh-server). EG pins jupyter_client < 7, so it gets an environment of
+# its own (.venv-eg), built here when missing.
+EG_VENV ?= .venv-eg
+remote:
+	test -x $(EG_VENV)/bin/jupyter-enterprisegateway || \
+		(python3 -m venv $(EG_VENV) && \
+		 $(EG_VENV)/bin/pip install -q 'jupyter_enterprise_gateway>=3.2,<4')
+	MARIMO_BRIDGE_EG_VENV=$(CURDIR)/$(EG_VENV) JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter \
+		$(PY) -m pytest -q -p no:cacheprovider tests/remote tests/e2e/test_lab_remote_kernels.py
 
 # The README's pictures (examples/screenshots/), from the scenarios that make them.
 screenshots:

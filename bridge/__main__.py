@@ -1,9 +1,11 @@
 """``python -m bridge``: run the kernel, or install its kernelspec.
 
 python -m bridge -f CONNECTION_FILE       run the kernel (what Jupyter does)
-python -m bridge install [--user | --sys-prefix | --prefix P]
+python -m bridge install [--user | --sys-prefix | --prefix P] [--remote-hosts H1,H2]
 python -m bridge convert NOTEBOOK.py [-o OUT.ipynb] [--force]
 python -m bridge convert OLD.ipynb (-o NEW.ipynb | --in-place)
+python -m bridge launch-remote --kernel-id ID --response-address IP:PORT ...
+                                          started by Jupyter Enterprise Gateway
 """
 
 from __future__ import annotations
@@ -30,12 +32,19 @@ def _install(argv: list[str]) -> int:
     where.add_argument("--user", action="store_true", help="install for this user")
     where.add_argument("--sys-prefix", action="store_true", help="install into sys.prefix (a venv)")
     where.add_argument("--prefix", help="install under this prefix")
+    parser.add_argument(
+        "--remote-hosts", metavar="HOST[,HOST...]",
+        help="install 'marimo_remote' instead: the kernelspec Jupyter Enterprise Gateway "
+        "starts on these hosts over ssh (docs/remote.md)",
+    )
     args = parser.parse_args(argv)
     from bridge.install import install
 
     prefix = sys.prefix if args.sys_prefix else args.prefix
-    path = install(user=args.user, prefix=prefix)
-    print(f"Installed kernelspec 'marimo' in {path}")
+    hosts = [h.strip() for h in args.remote_hosts.split(",") if h.strip()] \
+        if args.remote_hosts else None
+    path = install(user=args.user, prefix=prefix, remote_hosts=hosts)
+    print(f"Installed kernelspec '{Path(path).name}' in {path}")
     return 0
 
 
@@ -97,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         return _install(argv[1:])
     if argv and argv[0] == "convert":
         return _convert(argv[1:])
+    if argv and argv[0] == "launch-remote":
+        from bridge.remote.launcher import main as launch_remote
+
+        return launch_remote(argv[1:])
     if not argv or argv[0] in ("-h", "--help", "help"):
         return _help()
     from bridge.jupyter.app import MarimoKernelApp

@@ -253,21 +253,22 @@ class Notebook:
 
     CELLS = ".jp-NotebookPanel .jp-Notebook .jp-Cell"
 
-    def __init__(self, page: Page, folder: Path, name: str) -> None:
+    def __init__(self, page: Page, folder: Path, name: str, kernel: str = KERNEL) -> None:
         self.page = page
         self.folder = folder  # on disk
         self.name = name  # e.g. "Untitled.ipynb"
+        self.kernel = kernel  # the kernelspec's display name
         self.panel = page.locator(".jp-NotebookPanel")
 
     # -- opening ------------------------------------------------------------
     @classmethod
     def create(cls, page: Page, lab: JupyterLab, folder: Path,
-               idle_timeout_ms: int = TIMEOUT_MS) -> Notebook:
+               idle_timeout_ms: int = TIMEOUT_MS, kernel: str = KERNEL) -> Notebook:
         """Open JupyterLab in ``folder`` and create a notebook from the launcher."""
         relative = folder.relative_to(lab.root).as_posix()
         page.goto(lab.url(f"w-{secrets.token_hex(4)}", relative))
-        page.locator(f'.jp-LauncherCard[data-category="Notebook"][title="{KERNEL}"]').click()
-        notebook = cls(page, folder, "Untitled.ipynb")
+        page.locator(f'.jp-LauncherCard[data-category="Notebook"][title="{kernel}"]').click()
+        notebook = cls(page, folder, "Untitled.ipynb", kernel)
         notebook.wait_idle(idle_timeout_ms)
         expect(page.locator("#jp-main-statusbar")).to_contain_text(notebook.name)
         return notebook
@@ -369,7 +370,7 @@ class Notebook:
         self.wait_idle()
 
     def wait_idle(self, timeout_ms: int = TIMEOUT_MS) -> None:
-        expect(self.status_bar()).to_contain_text(f"{KERNEL} | Idle", timeout=timeout_ms)
+        expect(self.status_bar()).to_contain_text(f"{self.kernel} | Idle", timeout=timeout_ms)
 
     # -- menus and toolbar ------------------------------------------------------
     def menu(self, *path: str) -> None:

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gateway import KernelGateway
-from lab import ARTIFACTS, JupyterLab, Notebook
+from gateway import GatewayClient, KernelGateway
+from lab import ARTIFACTS, KERNEL, JupyterLab, Notebook
 from playwright.sync_api import Page
 from test_kernel import test_interrupt_from_the_toolbar_stops_a_long_cell as interrupt
 from test_reactive import (
@@ -27,7 +27,7 @@ from test_reactive import (
 
 
 class GatewayLab(JupyterLab):
-    def __init__(self, home: Path, log_path: Path, gateway: KernelGateway) -> None:
+    def __init__(self, home: Path, log_path: Path, gateway: GatewayClient) -> None:
         super().__init__(home, log_path)
         self.gateway = gateway
 
@@ -68,7 +68,7 @@ def gateway_notebook(page: Page, gateway_lab: GatewayLab, request: pytest.Fixtur
         gateway_lab.shutdown_kernels()
 
 
-def open_notebook(page: Page, lab: GatewayLab, folder: Path) -> Notebook:
+def open_notebook(page: Page, lab: GatewayLab, folder: Path, kernel: str = KERNEL) -> Notebook:
     """A new notebook whose kernel, behind the gateway, shows Idle.
 
     Once in a while (1 of 3 CI runs so far) the status bar stays "Unknown"
@@ -79,16 +79,16 @@ def open_notebook(page: Page, lab: GatewayLab, folder: Path) -> Notebook:
     and logs the gateway's view of the kernel's state when it happens.
     """
     try:
-        return Notebook.create(page, lab, folder, idle_timeout_ms=30_000)
+        return Notebook.create(page, lab, folder, idle_timeout_ms=30_000, kernel=kernel)
     except AssertionError:
         if "| Unknown" not in page.locator("#jp-main-statusbar").inner_text():
             raise
-        states = [k["execution_state"] for k in lab.gateway.api("GET", "/api/kernels")]
+        states = [k.get("execution_state") for k in lab.gateway.api("GET", "/api/kernels")]
         with (ARTIFACTS / "gateway-lab.log").open("a") as log:
             log.write(f"[test] {folder.name}: status Unknown after 30 s while the gateway"
                       f" reports {states}; page reloaded\n")
         page.reload()
-        notebook = Notebook(page, folder, "Untitled.ipynb")
+        notebook = Notebook(page, folder, "Untitled.ipynb", kernel)
         notebook.wait_idle()
         return notebook
 

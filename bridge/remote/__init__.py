@@ -1,0 +1,1 @@
+"""Kernels on other hosts: the launcher Jupyter Enterprise Gateway starts."""
