@@ -26,20 +26,15 @@ from bridge.jupyter.introspection import CONCURRENT_REQUESTS, Introspection
 from bridge.jupyter.iopub import IOPubSender
 from bridge.jupyter.ipython_face import IPythonFace
 from bridge.jupyter.notifications import Notifications
-from bridge.jupyter.outputs import OutputRouter
 from bridge.jupyter.protocol import Guards
 from bridge.jupyter.records import Records
 from bridge.jupyter.reply import Replies
 from bridge.jupyter.requests import Requests
-from bridge.jupyter.run_all import RunAllTracker, peek
+from bridge.jupyter.run_all import peek
 from bridge.jupyter.runtime_host import RuntimeHost
 from bridge.jupyter.stdin import InputBroker
 from bridge.jupyter.syntax import is_complete
 from bridge.jupyter.widget_face import WidgetFace
-from bridge.notebook.blame import Blame
-from bridge.notebook.cells import CellRegistry
-from bridge.notebook.last_outputs import LastOutputs
-from bridge.runs.correlator import Correlator
 from bridge.twin.keeper import TwinKeeper
 
 
@@ -57,14 +52,9 @@ class MarimoKernel(Kernel):
         loop = ioloop.IOLoop.current()
         iopub = IOPubSender(self.session, self.iopub_socket, self._topic)
         publish = iopub.send
-        cells, last_outputs = CellRegistry(), LastOutputs()
-        router = OutputRouter(publish, cells)
         twin = TwinKeeper(os.environ, getattr(self.parent, "abs_connection_file", None))
-        records = Records(
-            cells, Correlator(), router, last_outputs, twin, RunAllTracker(),
-            Blame(cells, last_outputs),
-        )
-        self._records = records
+        self._records = records = Records.new(twin, publish)
+        router = records.router
         self._stdin = InputBroker(self.session, self.stdin_socket)
         # The runtime's notifications and lifecycle go to ``notes`` (below).
         self._host = host = RuntimeHost(
@@ -73,7 +63,7 @@ class MarimoKernel(Kernel):
         )
         self._introspection = Introspection(
             host.ensure, self.log,
-            names=cells.defined_names,
+            names=records.cells.defined_names,
             busy=lambda: len(records.correlator) > 0,  # a run in flight
         )
         interactions = InteractionRuns(router, host, self.log)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridge.jupyter.outputs import OutputRouter
+from bridge.jupyter.request_messages import Send
 from bridge.jupyter.run_all import RunAllTracker
 from bridge.notebook.blame import Blame
 from bridge.notebook.cells import CellRegistry
@@ -29,6 +30,15 @@ class Records:
     run_all: RunAllTracker  # which waiting requests an earlier run served
     # marimo's word for a cell it did not run, mended (notebook/blame.py).
     blame: Blame
+
+    @classmethod
+    def new(cls, twin: TwinKeeper, publish: Send) -> Records:
+        """Empty records for a notebook kept by ``twin``; outputs go to ``publish``."""
+        cells, last_outputs = CellRegistry(), LastOutputs()
+        return cls(
+            cells, Correlator(), OutputRouter(publish, cells), last_outputs, twin,
+            RunAllTracker(), Blame(cells, last_outputs),
+        )
 
     def forget(self, cell: str) -> None:
         """A cell gone from the notebook (deleted by the user or by code mode)."""
