@@ -41,8 +41,11 @@ def _install(argv: list[str]) -> int:
     from bridge.install import install
 
     prefix = sys.prefix if args.sys_prefix else args.prefix
-    hosts = [h.strip() for h in args.remote_hosts.split(",") if h.strip()] \
-        if args.remote_hosts else None
+    hosts = None
+    if args.remote_hosts is not None:
+        hosts = [h.strip() for h in args.remote_hosts.split(",") if h.strip()]
+        if not hosts:
+            parser.error("--remote-hosts names no host")
     path = install(user=args.user, prefix=prefix, remote_hosts=hosts)
     print(f"Installed kernelspec '{Path(path).name}' in {path}")
     return 0

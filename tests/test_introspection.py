@@ -311,6 +311,12 @@ def test_history_tail_range_and_search(kc: BlockingKernelClient) -> None:
     assert [h[2] for h in unique] == ["b = a + 1"] and unique[0][1] == found[-1][1]
     assert len(history(hist_access_type="search", pattern="*", n=2, output=False, raw=True)) == 2
 
+    # Only the fields it needs: output and raw take ipykernel's defaults.
+    msg = kc.session.msg("history_request", {"hist_access_type": "tail", "n": 2})
+    kc.shell_channel.send(msg)
+    short = reply_to(kc, msg["header"]["msg_id"])["content"]
+    assert short["status"] == "ok" and [h[2] for h in short["history"]] == codes[2:]
+
 
 def announced(kc: BlockingKernelClient, msg_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The reply to an execute_request and the execute_input messages it caused."""

@@ -45,7 +45,7 @@ class Launched:
     launcher: subprocess.Popen[bytes]
     info: dict[str, Any]
 
-    def comm(self, request: dict[str, Any]) -> None:
+    def comm(self, request: Any) -> None:
         """One request on the communication port, sent as EG sends it."""
         with socket.create_connection(("127.0.0.1", self.info["comm_port"]), timeout=5) as s:
             s.sendall(json.dumps(request).encode())
@@ -127,6 +127,11 @@ def test_the_launcher_reports_a_kernel_that_runs_reactively_and_obeys_the_gatewa
         wait_until(lambda: len(family(launched.launcher.pid)) >= 3, what="kernel and runtime")
         processes = family(launched.launcher.pid)  # launcher, kernel, runtime
 
+        # Requests EG never sends are logged and change nothing.
+        for odd in ({"signum": "two"}, {"signum": 99999}, ["not", "an", "object"]):
+            launched.comm(odd)
+        assert execute(kc, "a").reply["content"]["status"] == "ok"
+
         # EG's liveness poll, then an interrupt as EG sends it (signum 2).
         launched.comm({"signum": 0})
         msg_id = send_execute(kc, "import time\ntime.sleep(60)")
@@ -159,3 +164,17 @@ def test_the_launcher_refuses_to_start_without_what_the_gateway_passes() -> None
     )
     assert done.returncode != 0
     assert "--kernel-id" in done.stderr and "--public-key" in done.stderr
+
+
+def test_port_ranges_read_as_enterprise_gateway_reads_them() -> None:
+    from bridge.remote.launcher import listen_address, port_range
+
+    assert port_range("40000..41000") == (40000, 41000)
+    assert port_range("0..0") == port_range("40000..40000") == port_range(None) == (0, 0)
+    for bad in ("40000", "a..b", "41000..40000"):
+        with pytest.raises(SystemExit):
+            port_range(bad)
+    # The kernel listens where ssh reached the host, unless told otherwise.
+    assert listen_address({"SSH_CONNECTION": "10.0.0.5 50000 10.0.0.9 22"}) == "10.0.0.9"
+    assert listen_address({"KERNEL_IP": "127.0.0.3", "SSH_CONNECTION": "a b c d"}) == "127.0.0.3"
+    assert listen_address({}) == "0.0.0.0"

@@ -56,8 +56,8 @@ def _cell_time(args: str, body: str) -> CellCode:
         # count UTF-8 bytes.
         head = lines[last.lineno - 1].encode()
         cut = last.col_offset
-        lines[last.lineno - 1] = (head[:cut] + b"_value = " + head[cut:]).decode()
-        ending.append("_value")
+        lines[last.lineno - 1] = (head[:cut] + b"_magic_value = " + head[cut:]).decode()
+        ending.append("_magic_value")
     code = [one_line(TIME_START)[0] + f"  {comment}", *lines, *ending]
     twin = [comment, *spread(TIME_START), *lines, *ending]
     return CellCode(code, twin)
@@ -85,19 +85,20 @@ def _writefile(args: str, body: str) -> CellCode:
     text = body if body.endswith("\n") else body + "\n"
     return _same(f"# %%writefile {args}", [
         "import os as _os",
-        f"_text = {text_literal(text)}",
+        f"_magic_text = {text_literal(text)}",
         f"print({existing!r} if _os.path.exists({path!r}) else {f'Writing {path}'!r})",
         f"with open({path!r}, {'a' if append else 'w'!r}, encoding='utf-8') as _file:\n"
-        f"{INDENT}_file.write(_text)",
+        f"{INDENT}_file.write(_magic_text)",
     ])
 
 
 def _script(shell: str) -> Callable[[str, str], CellCode]:
     def run(args: str, body: str) -> CellCode:
-        # A shell does not see a newline before and after the script.
-        command = streamed("_script", "shell=True", f"executable={shell!r}")
+        # The script exactly as typed: a newline before it would move the
+        # shell's line numbers ($LINENO, its error messages) down by one.
+        command = streamed("_magic_script", "shell=True", f"executable={shell!r}")
         return _same(f"# %%{shell.rsplit('/', 1)[-1]} {args}".rstrip(),
-                     [SUBPROCESS, f"_script = {text_literal(body, padded=True)}", *command[1:]])
+                     [SUBPROCESS, f"_magic_script = {text_literal(body)}", *command[1:]])
 
     return run
 

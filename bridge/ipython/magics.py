@@ -38,9 +38,14 @@ FORMAT_TIME = replacement.block(
     'if seconds * scale >= 1 or unit == "ns")',
 )
 TIME_START: list[replacement.Piece] = [
-    "import time as _time", FORMAT_TIME, "_start = _time.perf_counter()"
+    "import time as _time", FORMAT_TIME, "_time_start = _time.perf_counter()"
 ]
-TIME_REPORT = 'print("Wall time:", _format_time(_time.perf_counter() - _start))'
+TIME_REPORT = 'print("Wall time:", _format_time(_time.perf_counter() - _time_start))'
+
+
+# Line magics whose argument is Python (options aside): a trailing comment
+# there is the user's, not the statement's.
+STATEMENT_ARGS = frozenset({"time", "timeit", "prun", "lprun", "memit", "mprun"})
 
 
 # -- line magics ---------------------------------------------------------------

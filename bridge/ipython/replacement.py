@@ -10,6 +10,8 @@ write alike; a ``Statement`` carries the two forms.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -172,6 +174,23 @@ def lambda_of(expression: str) -> str:
             and ast.dump(node.args[0].body) == ast.dump(inner)):
         return bare
     return f"lambda: ({expression.strip()})"
+
+
+def without_comment(code: str) -> str:
+    """A line magic's statement without its trailing ``# comment``.
+
+    IPython compiles the statement alone, where a comment ends nothing; in
+    the kernel the magic's statements share the line the user typed
+    (``one_line``), where it would end the line.
+    """
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return code
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            return code[: token.start[1]].rstrip()
+    return code
 
 
 def text_literal(text: str, padded: bool = False) -> str:

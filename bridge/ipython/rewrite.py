@@ -54,6 +54,7 @@ from bridge.ipython.replacement import (
     Unsupported,
     one_line,
     spread,
+    without_comment,
 )
 
 # A line that starts with % or !, an assignment from one, or a line ending
@@ -204,6 +205,8 @@ def _replace_line(line: str, typed: str, parts: _Parts) -> tuple[str, str] | Non
         handler = magics.LINE.get(name)
         if handler is None:
             raise Unsupported(_unknown(f"%{name}"))
+        if name in magics.STATEMENT_ARGS:
+            args = without_comment(args)
         replacement = handler(args)
     elif kind == "system":
         replacement = shell.system(args)
@@ -258,7 +261,7 @@ def _pieces(replacement: Replacement, prefix: str, name: str) -> list[Piece]:
         return [*pieces, _assigned(prefix, value), *replacement.after]
     if replacement.after:
         # The value stays the line's last expression (a cell's output).
-        return [*pieces, _assigned("_value =", value), *replacement.after, "_value"]
+        return [*pieces, _assigned("_magic_value =", value), *replacement.after, "_magic_value"]
     return [*pieces, value]
 
 

@@ -220,7 +220,8 @@ class MarimoKernel(Kernel):
     async def do_is_complete(self, code: str) -> dict[str, Any]:
         return is_complete(code)
 
-    async def do_history(self, hist_access_type: Any, output: Any, raw: Any, session: Any = None,
+    async def do_history(self, hist_access_type: Any = "tail", output: Any = False,
+                         raw: Any = True, session: Any = None,
                          start: Any = None, stop: Any = None, n: Any = None, pattern: Any = None,
                          unique: Any = False, **newer: Any) -> dict[str, Any]:
         # raw and translated input are the same here: the kernel runs no

@@ -109,7 +109,7 @@ class Notifications:
             elif change.kind == "code":
                 records.cells.set_code(change.cell_id, change.code)
             elif change.kind == "delete":
-                records.forget(change.cell_id)
+                records.forget(change.cell_id, in_document=False)
         return document.version != version
 
     def _ask_later(self, cell: str, item: CellOutput) -> None:

@@ -40,14 +40,16 @@ class Records:
             RunAllTracker(), Blame(cells, last_outputs),
         )
 
-    def forget(self, cell: str) -> None:
-        """A cell gone from the notebook (deleted by the user or by code mode)."""
+    def forget(self, cell: str, in_document: bool = True) -> None:
+        """A cell gone from the notebook: deleted by the user, or (with
+        ``in_document`` False) by the runtime, whose change the document has
+        applied already."""
         self.cells.forget(cell)
         self.router.forget(cell)
         self.run_all.forget(cell)
         self.last_outputs.forget(cell)
         document = self.twin.document
-        if document is not None and cell in document:
+        if in_document and document is not None:
             document.delete(cell)
 
     def load_twin(self) -> None:

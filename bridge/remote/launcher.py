@@ -129,7 +129,8 @@ def port_range(text: str | None) -> tuple[int, int]:
         raise SystemExit(f"invalid port range {text!r}: expected lower..upper") from None
     if not 0 <= low <= high <= 65535:
         raise SystemExit(f"invalid port range {text!r}")
-    return (low, high)
+    # As EG's launcher: a range of size zero (0..0, N..N) means any port.
+    return (low, high) if high > low else (0, 0)
 
 
 def bound_socket(ip: str, ports: tuple[int, int]) -> socket.socket:
@@ -145,10 +146,14 @@ def bound_socket(ip: str, ports: tuple[int, int]) -> socket.socket:
     raise SystemExit(f"no free port in {low}..{high} on {ip} after {PORT_RETRIES} tries")
 
 
-def write_connection_file(folder: Path, options: Options) -> Path:
+def connection(folder: Path, options: Options) -> tuple[Path, socket.socket]:
+    """The kernel's connection file, and the communication port's socket
+    (bound while the kernel's five ports are still held, so it takes none of
+    them)."""
     from jupyter_client.connect import write_connection_file as write
 
     probes = [bound_socket(options.ip, options.ports) for _ in range(5)]
+    comm = bound_socket(options.ip, options.ports)
     shell, iopub, stdin, hb, control = (s.getsockname()[1] for s in probes)
     for probe in probes:
         probe.close()  # the kernel binds them next
@@ -158,7 +163,7 @@ def write_connection_file(folder: Path, options: Options) -> Path:
         shell_port=shell, iopub_port=iopub, stdin_port=stdin, hb_port=hb,
         control_port=control, kernel_name="marimo",
     )
-    return path
+    return path, comm
 
 
 def report(options: Options, connection_file: Path, comm_port: int) -> None:
@@ -190,7 +195,6 @@ def read_request(conn: socket.socket) -> dict[str, Any] | None:
 
 def supervise(kernel: subprocess.Popen[bytes], comm: socket.socket) -> int:
     """Serve EG's requests until the kernel exits (step 4); its exit code."""
-    comm.listen(4)
     comm.settimeout(0.25)
     deadline: float | None = None  # after {"shutdown": 1}
     terminated = False
@@ -211,7 +215,11 @@ def supervise(kernel: subprocess.Popen[bytes], comm: socket.socket) -> int:
             request = read_request(conn)
         if request is None:
             continue
-        signum = int(request.get("signum") or 0)
+        try:
+            signum = int(request.get("signum") or 0)
+        except (TypeError, ValueError):
+            log.warning("ignored request on the communication port: %r", request)
+            signum = 0
         if signum:  # 0 is EG's poll: being here answers it
             log.info("signal %d from the gateway", signum)
             _forward(kernel, signum)
@@ -222,9 +230,9 @@ def supervise(kernel: subprocess.Popen[bytes], comm: socket.socket) -> int:
 
 def _forward(kernel: subprocess.Popen[bytes], signum: int) -> None:
     try:
-        os.kill(kernel.pid, signum)
-    except ProcessLookupError:
-        pass
+        kernel.send_signal(signum)  # nothing once the kernel is reaped
+    except (OSError, ValueError):
+        log.warning("signal %r not sent to the kernel", signum, exc_info=True)
 
 
 def main(argv: list[str]) -> int:
@@ -237,12 +245,15 @@ def main(argv: list[str]) -> int:
         pass  # a group leader already
     folder = Path(tempfile.mkdtemp(prefix="marimo-remote-"))
     try:
-        connection_file = write_connection_file(folder, opts)
-        comm = bound_socket(opts.ip, opts.ports)
+        connection_file, comm = connection(folder, opts)
+        # Listening before EG hears of it: its first poll must find the port.
+        comm.listen(4)
         kernel = subprocess.Popen([sys.executable, "-m", "bridge", "-f", str(connection_file)])
-        # Signals for the launcher are the kernel's (EG's fallback when the
-        # communication port fails is a signal to the pid it was given).
-        signal.signal(signal.SIGINT, lambda n, f: _forward(kernel, signal.SIGINT))
+        # When the communication port fails, EG signals the process group
+        # (the pgid reported below), which holds the kernel: it gets the
+        # signal itself. An interrupt is the kernel's alone; a SIGTERM sent
+        # to the launcher's pid only is passed on (a second one is harmless).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda n, f: _forward(kernel, signal.SIGTERM))
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the ssh session ends
         try:

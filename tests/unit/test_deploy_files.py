@@ -22,6 +22,8 @@ def test_the_image_runs_the_tested_launcher_as_a_user() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     cmd = re.findall(r"^CMD (.+)$", dockerfile, re.M)
     assert [json.loads(c) for c in cmd] == [["python", "-m", "bridge", "launch-remote"]]
+    # An init reaps orphans; the launcher is not one.
+    assert re.findall(r"^ENTRYPOINT (.+)$", dockerfile, re.M) == ['["tini", "--"]']
     assert "[remote]" in dockerfile  # the launcher's cipher (pycryptodomex)
     users = re.findall(r"^USER (\S+)$", dockerfile, re.M)
     assert users and users[-1] != "root"

@@ -186,7 +186,7 @@ def _run_as_marimo(source: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -
                                         namespace)
     # A last expression of None shows nothing, as no last expression does.
     names = {k: _summary(v, folder) for k, v in namespace.items()
-             if (k in ("_value", "_output") or not k.startswith("_"))
+             if (k in ("_magic_value", "_output") or not k.startswith("_"))
              and not (k == "_output" and v is None)}
     return _normal(printed.getvalue(), folder), names
 
@@ -229,8 +229,26 @@ def test_what_the_magics_print_is_what_ipython_prints(
 
 def test_format_time_is_ipythons() -> None:
     namespace: dict[str, Any] = {}
-    exec(rewrite("%time 1").twin.split("_start")[0], namespace)
+    exec(rewrite("%time 1").twin.split("_time_start")[0], namespace)
     format_time = namespace["_format_time"]
     assert [format_time(t) for t in (2.5, 0.5, 1.5e-3, 2e-6, 3e-9, 0)] == [
         "2.5 s", "500 ms", "1.5 ms", "2 µs", "3 ns", "0 ns"
     ]
+
+
+def test_a_comment_after_a_magics_statement_stays_a_comment(capsys: pytest.CaptureFixture[str]) -> None:
+    """IPython compiles ``%time f()  # note`` alone; on the user's line in the
+    kernel the comment must not swallow the rest of the magic's code."""
+    for typed, shows in (("%time sum([1, 2])  # note", "Wall time"),
+                         ("%memit sum([1])  # c", "peak memory")):
+        namespace: dict[str, Any] = {}
+        exec(rewrite(typed).code, namespace)
+        assert shows in capsys.readouterr().out, typed
+    namespace = {}
+    exec(rewrite('x = "#"\n%time y = x  # c').code, namespace)
+    assert namespace["y"] == "#"
+
+
+def test_a_shell_script_keeps_its_line_numbers(capfd: pytest.CaptureFixture[str]) -> None:
+    exec(rewrite("%%bash\necho line $LINENO\necho line $LINENO").code, {})
+    assert capfd.readouterr().out.split() == ["line", "1", "line", "2"]
