@@ -21,9 +21,11 @@ launch_ipykernel.py``); the protocol, as EG's ``RemoteProcessProxy`` reads it:
 
 Unlike EG's launcher, which becomes the kernel and forks a listener, this
 one stays a small supervisor with the kernel (``python -m bridge -f``) as
-its child: the kernel is the same process a local Jupyter starts, signals
-are forwarded to it, and when it exits the launcher exits too, closing the
-communication port, which is how EG learns that the kernel is gone.
+its child: the kernel is the same process a local Jupyter starts, EG's
+signals on the communication port are passed to it (EG's fallback, a
+signal to the reported process group, reaches it directly), and when it
+exits the launcher exits too, closing the communication port, which is how
+EG learns that the kernel is gone.
 """
 
 from __future__ import annotations
