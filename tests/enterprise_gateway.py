@@ -172,6 +172,5 @@ def running_enterprise_gateway(folder: Path, sshd: Sshd) -> Iterator[EnterpriseG
     try:
         yield gateway
     finally:
-        for kernel in gateway.api("GET", "/api/kernels"):
-            gateway.api("DELETE", f"/api/kernels/{kernel['id']}")
+        gateway.shutdown_kernels()
         gateway.stop()

@@ -50,6 +50,10 @@ class GatewayClient:
                 time.sleep(0.2)
         raise AssertionError(f"the gateway did not answer; see {log_path}")
 
+    def shutdown_kernels(self) -> None:
+        for kernel in self.api("GET", "/api/kernels"):
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return

@@ -37,16 +37,22 @@ class Result:
 
     def text(self) -> str:
         """Everything the outputs say, as text (streams, bundles, errors)."""
-        parts = []
-        for m in self.outputs:
-            c = m["content"]
-            if m["msg_type"] == "stream":
-                parts.append(c["text"])
-            elif "data" in c:
-                parts.append(str(c["data"].get("text/plain", "")))
-            elif m["msg_type"] == "error":
-                parts.append(c["evalue"] + "\n" + "\n".join(c["traceback"]))
-        return "\n".join(parts)
+        return output_text(self.outputs)
+
+
+def output_text(outputs: list[dict[str, Any]]) -> str:
+    """Everything IOPub outputs say, as text (streams, bundles and their
+    updates, errors)."""
+    parts = []
+    for m in outputs:
+        c = m["content"]
+        if m["msg_type"] == "stream":
+            parts.append(c["text"])
+        elif "data" in c:
+            parts.append(str(c["data"].get("text/plain", "")))
+        elif m["msg_type"] == "error":
+            parts.append(c["evalue"] + "\n" + "\n".join(c["traceback"]))
+    return "\n".join(parts)
 
 
 def execute(

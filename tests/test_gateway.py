@@ -28,8 +28,7 @@ def gateway(tmp_path: Path) -> Iterator[KernelGateway]:
     try:
         yield server
     finally:
-        for kernel in server.api("GET", "/api/kernels"):
-            server.api("DELETE", f"/api/kernels/{kernel['id']}")
+        server.shutdown_kernels()
         server.stop()
 
 

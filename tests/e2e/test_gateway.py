@@ -10,6 +10,7 @@ folder (``KERNEL_WORKING_DIR``) and, allowed on both sides, its name
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,29 @@ class GatewayLab(JupyterLab):
         ]
 
 
+@contextlib.contextmanager
+def lab_behind(gateway: GatewayClient, home: Path, log: Path) -> Iterator[GatewayLab]:
+    """JupyterLab whose kernels ``gateway`` runs."""
+    server = GatewayLab(home, log, gateway)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def notebook_behind(page: Page, lab: GatewayLab, name: str, kernel: str = KERNEL
+                    ) -> Iterator[Notebook]:
+    """A new notebook in a folder of its own; its kernel shut down after."""
+    folder = lab.root / name
+    folder.mkdir()
+    try:
+        yield open_notebook(page, lab, folder, kernel)
+    finally:
+        lab.shutdown_kernels()
+
+
 @pytest.fixture(scope="module")
 def gateway_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayLab]:
     gateway = KernelGateway(
@@ -47,25 +71,19 @@ def gateway_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayLab
         env_whitelist="JPY_SESSION_NAME",
     )
     gateway.start()
-    server = GatewayLab(tmp_path_factory.mktemp("gateway-lab"), ARTIFACTS / "gateway-lab.log",
-                        gateway)
     try:
-        server.start()
-        yield server
+        with lab_behind(gateway, tmp_path_factory.mktemp("gateway-lab"),
+                        ARTIFACTS / "gateway-lab.log") as server:
+            yield server
     finally:
-        server.stop()
         gateway.stop()
 
 
 @pytest.fixture
 def gateway_notebook(page: Page, gateway_lab: GatewayLab, request: pytest.FixtureRequest
                      ) -> Iterator[Notebook]:
-    folder = gateway_lab.root / request.node.name
-    folder.mkdir()
-    try:
-        yield open_notebook(page, gateway_lab, folder)
-    finally:
-        gateway_lab.shutdown_kernels()
+    with notebook_behind(page, gateway_lab, request.node.name) as notebook:
+        yield notebook
 
 
 def open_notebook(page: Page, lab: GatewayLab, folder: Path, kernel: str = KERNEL) -> Notebook:

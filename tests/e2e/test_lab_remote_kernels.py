@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from lab import ARTIFACTS, Notebook
 from playwright.sync_api import Page
-from test_gateway import GatewayLab, open_notebook
+from test_gateway import GatewayLab, lab_behind, notebook_behind
 from test_kernel import test_interrupt_from_the_toolbar_stops_a_long_cell as interrupt
 from test_reactive import (
     test_edit_updates_dependents_in_their_own_cells as edit_updates,
@@ -43,24 +43,16 @@ def eg_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayLab]:
     ):
         # The user JupyterLab's gateway client names (EG refuses root).
         env.setenv("KERNEL_USERNAME", "analyst")
-        server = GatewayLab(tmp_path_factory.mktemp("eg-lab"), ARTIFACTS / "eg-lab.log",
-                            gateway)
-        try:
-            server.start()
+        with lab_behind(gateway, tmp_path_factory.mktemp("eg-lab"),
+                        ARTIFACTS / "eg-lab.log") as server:
             yield server
-        finally:
-            server.stop()
 
 
 @pytest.fixture
 def eg_notebook(page: Page, eg_lab: GatewayLab, request: pytest.FixtureRequest
                 ) -> Iterator[Notebook]:
-    folder = eg_lab.root / request.node.name
-    folder.mkdir()
-    try:
-        yield open_notebook(page, eg_lab, folder, REMOTE_KERNEL)
-    finally:
-        eg_lab.shutdown_kernels()
+    with notebook_behind(page, eg_lab, request.node.name, REMOTE_KERNEL) as notebook:
+        yield notebook
 
 
 def test_remote_edit_updates_dependents(eg_notebook: Notebook) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import psutil
 from enterprise_gateway import REMOTE_HOST, EnterpriseGateway
+from helpers import output_text
 
 KERNEL = "marimo_remote"
 EXECUTE = {"silent": False, "store_history": True, "user_expressions": {},
@@ -25,20 +26,6 @@ def run(gateway: EnterpriseGateway, kernel: str, code: str, cell_id: str,
         **options: Any) -> tuple[dict[str, Any], list[Any]]:
     return gateway.request(kernel, "execute_request", {"code": code, **EXECUTE},
                            metadata={"cellId": cell_id}, **options)
-
-
-def shown(iopub: list[Any]) -> str:
-    """The text of every output and update a request published."""
-    texts = []
-    for msg in iopub:
-        content = msg["content"]
-        if msg["msg_type"] == "stream":
-            texts.append(content["text"])
-        elif "data" in content:
-            texts.append(str(content["data"].get("text/plain", "")))
-        elif msg["msg_type"] == "error":
-            texts.append("\n".join(content["traceback"]))
-    return "\n".join(texts)
 
 
 def processes_of(kernel_id: str) -> list[psutil.Process]:
@@ -79,7 +66,7 @@ def test_a_reactive_run_and_its_twin_on_the_remote_host(
 
     run(gateway, kernel, "price = 100", "c1")
     reply, iopub = run(gateway, kernel, "total = price * 3\ntotal", "c2")
-    assert reply["content"]["status"] == "ok" and "300" in shown(iopub)
+    assert reply["content"]["status"] == "ok" and "300" in output_text(iopub)
     reply, iopub = run(gateway, kernel, "price = 250", "c1")
     assert reply["content"]["status"] == "ok"
     updates = [m for m in iopub if m["msg_type"] == "update_display_data"]
@@ -105,7 +92,7 @@ def test_a_failing_dependent_is_reported_through_the_gateway(
     content = reply["content"]
     assert content["status"] == "error" and content["ename"] == "ZeroDivisionError"
     assert "Cell In[2]" in content["evalue"] + "\n".join(content["traceback"])
-    assert "ZeroDivisionError" in shown(iopub)
+    assert "ZeroDivisionError" in output_text(iopub)
 
 
 def test_interrupt_restart_and_shutdown_leave_nothing_on_the_host(
