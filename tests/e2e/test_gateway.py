@@ -89,12 +89,14 @@ def gateway_notebook(page: Page, gateway_lab: GatewayLab, request: pytest.Fixtur
 def open_notebook(page: Page, lab: GatewayLab, folder: Path, kernel: str = KERNEL) -> Notebook:
     """A new notebook whose kernel, behind the gateway, shows Idle.
 
-    Once in a while (1 of 3 CI runs so far) the status bar stays "Unknown"
-    after the kernel starts. On every start JupyterLab connects twice with one
-    session id and the gateway logs "Replacing stale connection"; a known
-    upstream race of the same shape (jupyterlab/jupyterlab#7683, ipykernel
-    behind Enterprise Gateway). The test does what a user does, a reload, once,
-    and logs the gateway's view of the kernel's state when it happens.
+    Behind Kernel Gateway, once in a while (1 of 3 CI runs so far), the status
+    bar stays "Unknown" after the kernel starts; behind Enterprise Gateway 3.3
+    it does every time, for ipykernel started by EG's own launcher as for this
+    kernel (tried side by side), while the gateway reports the kernel idle.
+    On every start JupyterLab connects twice with one session id and the
+    gateway replaces the "stale" connection; an upstream race of the same
+    shape: jupyterlab/jupyterlab#7683. The test does what a user does, a
+    reload, once, and logs the gateway's view of the kernel's state.
     """
     try:
         return Notebook.create(page, lab, folder, idle_timeout_ms=30_000, kernel=kernel)
