@@ -223,11 +223,8 @@ def _shell(body: str, start: int) -> Mask:
     for match in _INTERPOLATION.finditer(body, start):
         group = "expr" if match.group("expr") is not None else "name"
         a, b = match.span(group)
-        try:
-            ast.parse(body[a:b].strip(), mode="eval")
-        except SyntaxError:
-            continue
-        exprs.append((a, b))
+        if is_expression(body[a:b]):
+            exprs.append((a, b))
     return Mask(body, exprs=exprs)
 
 

@@ -52,7 +52,7 @@ def _cell_time(args: str, body: str) -> CellCode:
         tree = None
     last = tree.body[-1] if tree is not None and tree.body else None
     if isinstance(last, ast.Expr):
-        # Kept as ``_value = ...``, shown after the time; ast's columns
+        # Kept as ``_magic_value = ...``, shown after the time; ast's columns
         # count UTF-8 bytes.
         head = lines[last.lineno - 1].encode()
         cut = last.col_offset

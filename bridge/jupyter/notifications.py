@@ -19,6 +19,7 @@ import msgspec
 from bridge.jupyter.records import Records
 from bridge.jupyter.runtime_host import RuntimeHost
 from bridge.jupyter.stdin import InputBroker
+from bridge.notebook.blame import Blame
 from bridge.runtime.child import EOF_REPLY
 from bridge.runtime.client import RuntimeClient
 from bridge.runtime.completion import Completions
@@ -50,6 +51,8 @@ class Notifications:
         self._stdin = stdin
         self._widgets = widgets
         self._completer = completer
+        # marimo's word for a cell it did not run, mended (notebook/blame.py).
+        self._blame = Blame(records.cells, records.last_outputs)
         # marimo's UI elements as widgets: known only here.
         self._elements = UiElements(widgets, log)
         # Input prompts being asked (a task is kept until it is done).
@@ -82,7 +85,7 @@ class Notifications:
                 changed |= self._apply_transaction(note.transaction)
                 continue
             if isinstance(note, CellOp):
-                note = records.blame.correct(note)
+                note = self._blame.correct(note)
                 records.last_outputs.feed(note)
                 for item in note.console_items():
                     if item.channel == "stdin":

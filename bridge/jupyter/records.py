@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from bridge.jupyter.outputs import OutputRouter
 from bridge.jupyter.request_messages import Send
 from bridge.jupyter.run_all import RunAllTracker
-from bridge.notebook.blame import Blame
 from bridge.notebook.cells import CellRegistry
 from bridge.notebook.last_outputs import LastOutputs
 from bridge.runs.correlator import Correlator
@@ -28,8 +27,6 @@ class Records:
     last_outputs: LastOutputs  # each cell's latest output, as code mode reads it
     twin: TwinKeeper  # the notebook document and its .py file
     run_all: RunAllTracker  # which waiting requests an earlier run served
-    # marimo's word for a cell it did not run, mended (notebook/blame.py).
-    blame: Blame
 
     @classmethod
     def new(cls, twin: TwinKeeper, publish: Send) -> Records:
@@ -37,7 +34,7 @@ class Records:
         cells, last_outputs = CellRegistry(), LastOutputs()
         return cls(
             cells, Correlator(), OutputRouter(publish, cells), last_outputs, twin,
-            RunAllTracker(), Blame(cells, last_outputs),
+            RunAllTracker(),
         )
 
     def forget(self, cell: str, in_document: bool = True) -> None:

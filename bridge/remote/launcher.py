@@ -195,20 +195,15 @@ def read_request(conn: socket.socket) -> dict[str, Any] | None:
     return request if isinstance(request, dict) else None
 
 
-def supervise(kernel: subprocess.Popen[bytes], comm: socket.socket) -> int:
-    """Serve EG's requests until the kernel exits (step 4); its exit code."""
+def supervise(kernel: subprocess.Popen[bytes], comm: socket.socket) -> None:
+    """Serve EG's requests until the kernel exits (step 4), or outlives the
+    grace EG's shutdown gives it (the caller then stops it)."""
     comm.settimeout(0.25)
     deadline: float | None = None  # after {"shutdown": 1}
-    terminated = False
     while kernel.poll() is None:
         if deadline is not None and time.monotonic() > deadline:
-            if terminated:
-                kernel.kill()
-                break
             log.warning("the kernel outlived its shutdown: terminated")
-            kernel.terminate()
-            terminated = True
-            deadline = time.monotonic() + TERMINATE_GRACE
+            return
         try:
             conn, _ = comm.accept()
         except (TimeoutError, InterruptedError):
@@ -227,6 +222,16 @@ def supervise(kernel: subprocess.Popen[bytes], comm: socket.socket) -> int:
             _forward(kernel, signum)
         if request.get("shutdown") and deadline is None:
             deadline = time.monotonic() + SHUTDOWN_GRACE
+
+
+def stop(kernel: subprocess.Popen[bytes]) -> int:
+    """The kernel ended, gently if it can be; its exit code."""
+    if kernel.poll() is None:
+        kernel.terminate()
+        try:
+            kernel.wait(TERMINATE_GRACE)
+        except subprocess.TimeoutExpired:
+            kernel.kill()
     return kernel.wait()
 
 
@@ -262,15 +267,10 @@ def main(argv: list[str]) -> int:
             report(opts, connection_file, comm.getsockname()[1])
             log.info("kernel %s (pid %d) reported to %s", opts.kernel_id, kernel.pid,
                      opts.response_address)
-            return supervise(kernel, comm)
+            supervise(kernel, comm)
         finally:
             comm.close()
-            if kernel.poll() is None:
-                kernel.terminate()
-                try:
-                    kernel.wait(TERMINATE_GRACE)
-                except subprocess.TimeoutExpired:
-                    kernel.kill()
-                    kernel.wait()
+            code = stop(kernel)
+        return code
     finally:
         shutil.rmtree(folder, ignore_errors=True)
