@@ -9,9 +9,12 @@ errors.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
 from helpers import Notebook, execute
+from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
 CELLS = [
@@ -138,3 +141,49 @@ def test_a_disabled_cell_and_its_readers_reply_that_they_did_not_run(kc) -> None
         assert "reader ran" not in result.text()
         assert result.of_type("error"), code
     assert execute(kc, "other = 1").status == "ok"
+
+
+def test_a_reader_of_a_cycle_is_an_error_naming_the_cell_expected_to_define(kc) -> None:
+    """marimo runs no cell of a cycle, nor their readers: each reply says so."""
+    execute(kc, "p = q + 1", cell_id="P", stop_on_error=False)
+    cycle = execute(kc, "q = p + 1", cell_id="Q", stop_on_error=False)
+    assert cycle.status == "error" and cycle.content["ename"] == "CycleError"
+    reader = execute(kc, "print('reader' + ' ran', p)", cell_id="R", stop_on_error=False)
+    assert reader.status == "error"
+    assert reader.content["ename"] == "NameError"
+    assert "Cell In[1]" in reader.content["evalue"], reader.content
+    assert "reader ran" not in reader.text()
+
+
+def test_lazy_mode_runs_what_was_asked_and_says_so_when_a_stale_ancestor_fails(
+    tmp_path: Path,
+) -> None:
+    """In lazy mode the kernel chooses not to run dependents: that is no
+    failure of the request that made them stale (ok, with a stale notice in
+    their place). A requested cell runs its stale ancestors first, as marimo
+    does, and when one of them fails the request's reply is that failure."""
+    (tmp_path / "pyproject.toml").write_text('[tool.marimo.runtime]\non_cell_change = "lazy"\n')
+    km, kc = start_new_kernel(kernel_name="marimo", cwd=str(tmp_path))
+    nb = Notebook()
+    try:
+        nb.run(kc, "A", "x = 1")
+        nb.run(kc, "B", "y = x + 1\nprint('B ran', y)")
+        nb.run(kc, "C", "print('C sees', y)")
+        made_stale = nb.run(kc, "A", "x = 's'", stop_on_error=False)
+        assert made_stale.status == "ok"  # B and C were not asked to run
+        assert "stale" in nb.shown("B") and "stale" in nb.shown("C")
+
+        reader = nb.run(kc, "C", "print('C sees', y)", stop_on_error=False)
+        assert reader.status == "error"
+        assert reader.content["ename"] == "AncestorRaised", reader.content
+        evalue = reader.content["evalue"]
+        assert "'y'" in evalue and "Cell In[2]" in evalue and "TypeError" in evalue
+        assert "TypeError" in nb.shown("B")  # the stale ancestor ran, in its place
+        assert "C sees" not in nb.shown("C") and "AncestorRaised" in nb.shown("C")
+
+        nb.run(kc, "A", "x = 2")
+        healed = nb.run(kc, "C", "print('C sees', y)")
+        assert healed.status == "ok" and "C sees 3" in nb.shown("C")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
