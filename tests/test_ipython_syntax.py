@@ -75,8 +75,12 @@ def test_magics_and_shell_commands_define_names_for_later_cells(kc, tmp_path, sh
     assert "Appending to notes.txt" in cells.ok("%%writefile -a notes.txt\nsecond")
     assert (tmp_path / "sub" / "notes.txt").read_text() == "first\nsecond\n"
 
-    shown = cells.ok("%%bash\necho from-bash\nexit 2")
-    assert "from-bash" in shown and "exit status 2" in shown
+    shown = cells.ok("%%bash --no-raise-error\necho from-bash\nexit 2")
+    assert "from-bash" in shown
+    # A script that fails fails its cell, as under ipykernel, after its output.
+    result, shown = cells.run("%%bash\necho before-failing\nexit 2")
+    assert result.status == "error" and result.content["ename"] == "CalledProcessError"
+    assert "before-failing" in shown and "exit status 2" in result.content["evalue"]
 
     shown = cells.ok("%%capture captured\nprint('kept aside')")
     assert "kept aside" not in shown
@@ -124,6 +128,53 @@ def test_an_unknown_magic_says_what_the_kernel_supports(kc) -> None:
     assert "%%javascript is not supported" in cell_magic.content["evalue"]
     # Nothing was recorded: the next cell runs as usual.
     assert execute(kc, "1 + 1").text() == "2"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_script_magics_run_their_program_on_the_body(kc, shape) -> None:
+    cells = Cells(kc, shape)
+    assert cells.ok("%%python3\nimport sys\nprint('python', sys.stdin.isatty())") == (
+        "python False\n"
+    )
+    assert cells.ok("%%script python3 --out kept\nprint(6 * 7)") == ""
+    assert cells.ok("kept") == "'42\\n'"  # a name later cells read
+    missing = cells.ok("%%script no-such-program-here\nx")
+    assert missing.strip() == "Couldn't find program: 'no-such-program-here'"
+    result, _ = cells.run("%%script --bg python3\nx")
+    assert result.status == "error" and "--bg" in result.content["evalue"]
+
+
+def test_load_replaces_the_cell_with_a_file_read_where_the_runtime_is(kc, tmp_path) -> None:
+    """%load is a request to the frontend (``set_next_input``, replacing the
+    cell's text), as ipykernel sends it; nothing runs. JupyterLab puts the
+    text in the cell; nbclient and papermill leave the cell as it was."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "exercise.py").write_text("def solve():\n    return 42\n\nsolve()\n")
+    execute(kc, "%cd sub")  # the runtime's directory, not the kernel's
+    result = execute(kc, "%load -s solve exercise.py", cell_id="ex")
+    assert result.status == "ok"
+    assert result.content["payload"] == [{
+        "source": "set_next_input",
+        "text": "# %load -s solve exercise.py\ndef solve():\n    return 42\n",
+        "replace": True,
+    }]
+    assert [m for m in result.outputs if m["msg_type"] not in ("status", "execute_input")] == []
+    # The loaded text, run as the user runs it next, is an ordinary cell.
+    loaded = result.content["payload"][0]["text"]
+    assert execute(kc, loaded + "solve()", cell_id="ex").text().strip() == "42"
+
+    missing = execute(kc, "%load nowhere.py", stop_on_error=False)
+    assert missing.status == "error" and missing.content["ename"] == "ValueError"
+    assert "'nowhere.py' was not found" in missing.text()
+
+
+def test_quickref_is_a_page_of_what_this_kernel_runs(kc) -> None:
+    result = execute(kc, "%quickref")
+    assert result.status == "ok"
+    [page] = result.content["payload"]
+    assert page["source"] == "page"
+    text = page["data"]["text/plain"]
+    assert "%timeit" in text and "%load" in text and "python -m bridge convert" in text
 
 
 def test_question_mark_shows_help_as_a_pager_payload(kc) -> None:

@@ -26,7 +26,7 @@ from bridge.ipython.replacement import (
     spread,
     text_literal,
 )
-from bridge.ipython.shell import SUBPROCESS, streamed
+from bridge.ipython.scripts import NAMED, script_magic
 
 
 def _same(comment: str, pieces: list[Piece]) -> CellCode:
@@ -92,17 +92,6 @@ def _writefile(args: str, body: str) -> CellCode:
     ])
 
 
-def _script(shell: str) -> Callable[[str, str], CellCode]:
-    def run(args: str, body: str) -> CellCode:
-        # The script exactly as typed: a newline before it would move the
-        # shell's line numbers ($LINENO, its error messages) down by one.
-        command = streamed("_magic_script", "shell=True", f"executable={shell!r}")
-        return _same(f"# %%{shell.rsplit('/', 1)[-1]} {args}".rstrip(),
-                     [SUBPROCESS, f"_magic_script = {text_literal(body)}", *command[1:]])
-
-    return run
-
-
 def _marimo_value(name: str, function: str) -> Callable[[str, str], CellCode]:
     def run(args: str, body: str) -> CellCode:
         # markdown and SQL do not see a newline before and after; HTML is
@@ -163,8 +152,8 @@ CELL: dict[str, Callable[[str, str], CellCode]] = {
     "timeit": _cell_timeit,
     "writefile": _writefile,
     "file": _writefile,
-    "bash": _script("/bin/bash"),
-    "sh": _script("/bin/sh"),
+    "script": script_magic(None),
+    **{name: script_magic(name) for name in NAMED},
     "html": _marimo_value("html", "Html"),
     "markdown": _marimo_value("markdown", "md"),
     "latex": _marimo_value("latex", "md"),

@@ -23,6 +23,7 @@ import shlex
 from collections.abc import Callable
 
 from bridge.ipython import profiling, replacement
+from bridge.ipython.asks import Help, Load, Page, quick_reference
 from bridge.ipython.replacement import Replacement, Unsupported, is_expression
 from bridge.ipython.shell import getoutput, pip_magic, system
 
@@ -205,9 +206,21 @@ def _load_ext(args: str) -> Replacement:
 def _pinfo(level: int) -> Callable[[str], Replacement]:
     def run(args: str) -> Replacement:
         name = args.strip()
-        return Replacement(setup=[f"pass  # {name}{'?' * (level + 1)}"], pinfo=(name, level))
+        return Replacement(setup=[f"pass  # {name}{'?' * (level + 1)}"], ask=Help(name, level))
 
     return run
+
+
+def _load(args: str) -> Replacement:
+    """``%load``: the frontend replaces the cell's text (asks.py); no run."""
+    return Replacement(setup=[f"pass  # %load {args}".rstrip()], ask=Load(args.strip()))
+
+
+def _quickref(args: str) -> Replacement:
+    # Imported here: rewrite.py imports this module, and lists its magics.
+    from bridge.ipython.rewrite import supported
+
+    return Replacement(setup=["pass  # %quickref"], ask=Page(quick_reference(supported())))
 
 
 def _sql(args: str) -> Replacement:
@@ -238,6 +251,8 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "autoreload": _autoreload,
     "pinfo": _pinfo(0),
     "pinfo2": _pinfo(1),
+    "load": _load,
+    "quickref": _quickref,
     "sql": _sql,
     "prun": profiling.prun,
     "lprun": profiling.lprun,

@@ -15,6 +15,8 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bridge.ipython.asks import Ask
+
 # The twin's lines stay within this (ruff's and black's default width).
 WIDTH = 88
 INDENT = "    "
@@ -61,7 +63,7 @@ class Replacement:
     after: list[Piece] = field(default_factory=list)
     twin: str | None = None
     auto_reload: str | None = None  # marimo's runtime.auto_reload to set
-    pinfo: tuple[str, int] | None = None  # (object name, detail level)
+    ask: Ask | None = None  # asked of the frontend: help, a page, a load
 
     @property
     def says_itself(self) -> bool:

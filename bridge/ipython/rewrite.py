@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bridge.ipython import cell_magics, magics, shell
+from bridge.ipython.asks import Ask, Load
 from bridge.ipython.replacement import (
     CellCode,
     Piece,
@@ -73,13 +74,15 @@ class Rewritten:
     code: str
     twin: str
     auto_reload: str | None = None
-    pinfo: tuple[tuple[str, int], ...] = ()
+    # What the cell asks of the frontend (``obj?``, ``%quickref``, ``%load``):
+    # payloads of its reply (asks.py).
+    asks: tuple[Ask, ...] = ()
     error: str | None = None  # why the cell cannot run (an unknown magic)
     changed: bool = False
     # ``exit`` or ``quit``: IPython asks the frontend to exit (no run).
     ask_exit: bool = False
-    # Nothing but ``obj?`` lines (and blanks, comments): a help request, no run.
-    only_pinfo: bool = False
+    # Nothing but asks (and blanks, comments): answered without a run.
+    only_asks: bool = False
 
 
 @dataclass
@@ -87,8 +90,8 @@ class _Parts:
     code: list[str] = field(default_factory=list)
     twin: list[str] = field(default_factory=list)
     auto_reload: str | None = None
-    pinfo: list[tuple[str, int]] = field(default_factory=list)
-    runs_code: bool = False  # a line other than ``obj?``, a blank or a comment
+    asks: list[Ask] = field(default_factory=list)
+    runs_code: bool = False  # a line other than an ask, a blank or a comment
 
 
 # IPython's ExitAutocall: the frontend is asked to exit (jupyter console does).
@@ -164,13 +167,15 @@ def _line_magics(code: str) -> Rewritten:
         parts.twin.append(replaced[1])
     if not changed:
         return Rewritten(code, code)
+    if parts.runs_code and any(isinstance(ask, Load) for ask in parts.asks):
+        raise Unsupported("%load replaces the cell's text: give it a cell of its own")
     return Rewritten(
         "\n".join(parts.code),
         "\n".join(parts.twin),
         auto_reload=parts.auto_reload,
-        pinfo=tuple(parts.pinfo),
+        asks=tuple(parts.asks),
         changed=True,
-        only_pinfo=bool(parts.pinfo) and not parts.runs_code,
+        only_asks=bool(parts.asks) and not parts.runs_code,
     )
 
 
@@ -214,8 +219,8 @@ def _replace_line(line: str, typed: str, parts: _Parts) -> tuple[str, str] | Non
         replacement = shell.getoutput(args)
     if replacement.auto_reload is not None:
         parts.auto_reload = replacement.auto_reload
-    if replacement.pinfo is not None:
-        parts.pinfo.append(replacement.pinfo)
+    if replacement.ask is not None:
+        parts.asks.append(replacement.ask)
     else:
         parts.runs_code = True
     pieces = _pieces(replacement, prefix.strip(), name)

@@ -54,7 +54,7 @@ def admitted(session: Any, parent: dict[str, Any]) -> Admitted | None:
         rewritten = rewrite(code)
     except Exception:
         return None  # do_execute rewrites it again, and answers what is wrong
-    if rewritten.error is not None or rewritten.only_pinfo or rewritten.ask_exit:
+    if rewritten.error is not None or rewritten.only_asks or rewritten.ask_exit:
         return None
     return read(parent, rewritten)
 

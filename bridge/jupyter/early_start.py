@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bridge.ipython.asks import Ask
 from bridge.jupyter.admission import Admitted, admitted
 from bridge.jupyter.request_messages import RequestContext
 from bridge.runs.request import RequestRun
@@ -33,8 +34,9 @@ class Planned:
     request: RequestRun
     context: RequestContext
     replay: str | None  # a cell whose earlier run this request shows (Run All)
-    # ``obj?`` lines of the cell: help shown as pager payloads in the reply.
-    pinfo: tuple[tuple[str, int], ...] = ()
+    # What the cell asks of the frontend (``obj?``, ``%quickref``): its
+    # reply's payloads (bridge/ipython/asks.py).
+    asks: tuple[Ask, ...] = ()
 
     @property
     def msg_id(self) -> str:

@@ -1,9 +1,11 @@
 """The Jupyter side of IPython's habits: replies a cell gets without a run.
 
 ``obj?`` is answered with the inspection text as ipykernel's pager payload,
-``exit`` with IPython's ask-exit payload (jupyter console closes), an unknown
-magic with IPython's ``UsageError``; ``%autoreload`` sets marimo's module
-autoreloader in the runtime. The rewriting itself is bridge/ipython.
+``%quickref`` with a page, ``%load`` with IPython's ``set_next_input``
+payload (the frontend replaces the cell's text), ``exit`` with IPython's
+ask-exit payload (jupyter console closes), an unknown magic with IPython's
+``UsageError``; ``%autoreload`` sets marimo's module autoreloader in the
+runtime. The rewriting itself is bridge/ipython.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import copy
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bridge.ipython.asks import Ask, Help, Load, Page, loaded
 from bridge.ipython.rewrite import Rewritten
 from bridge.runtime.client import RuntimeClient
 
@@ -19,16 +22,20 @@ Inspect = Callable[[str, int, int], Awaitable[dict[str, Any]]]
 
 
 class IPythonFace:
-    def __init__(self, inspect: Inspect, log: Any) -> None:
+    def __init__(self, inspect: Inspect, cwd: Callable[[], str], log: Any) -> None:
+        """``cwd``: the runtime's working directory, where ``%load`` reads."""
         self._inspect = inspect
+        self._cwd = cwd
         self._log = log
 
     async def reply_without_run(
-        self, rewritten: Rewritten, execution_count: int
+        self, rewritten: Rewritten, execution_count: int, warn: Callable[[str], None]
     ) -> dict[str, Any] | None:
-        """The reply of a help-only or exit cell; None for any other cell."""
-        if rewritten.only_pinfo:
-            payload = await self.help_pages(rewritten.pinfo)
+        """The reply of a cell of asks only (help, ``%load``) or of an exit
+        cell; None for any other cell. A ``%load`` that finds nothing raises
+        asks.LoadError; ``warn`` says what it loaded only in part."""
+        if rewritten.only_asks:
+            payload = await self.payloads(rewritten.asks, warn)
         elif rewritten.ask_exit:
             # As IPython's exit: the frontend closes (and shuts the kernel down).
             payload = [{"source": "ask_exit", "keepkernel": False}]
@@ -41,14 +48,25 @@ class IPythonFace:
             "user_expressions": {},
         }
 
-    async def help_pages(self, asked: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
-        """``obj?`` / ``obj??``: each object's inspection, as a pager page."""
-        pages = []
-        for name, level in asked:
-            found = await self._inspect(name, len(name), level)
-            data = found.get("data") or {"text/plain": f"Object `{name}` not found."}
-            pages.append({"source": "page", "data": data, "start": 0})
-        return pages
+    async def payloads(
+        self, asks: tuple[Ask, ...], warn: Callable[[str], None]
+    ) -> list[dict[str, Any]]:
+        """The reply's payloads, as ipykernel's: ``obj?`` / ``obj??`` and
+        ``%quickref`` as pager pages, ``%load`` as the cell's new text."""
+        payload: list[dict[str, Any]] = []
+        for ask in asks:
+            if isinstance(ask, Help):
+                found = await self._inspect(ask.name, len(ask.name), ask.level)
+                data = found.get("data") or {"text/plain": f"Object `{ask.name}` not found."}
+                payload.append({"source": "page", "data": data, "start": 0})
+            elif isinstance(ask, Page):
+                payload.append({"source": "page", "data": {"text/plain": ask.text}, "start": 0})
+            elif isinstance(ask, Load):
+                text, warnings = loaded(ask.args, self._cwd())
+                for warning in warnings:
+                    warn(warning)
+                payload.append({"source": "set_next_input", "text": text, "replace": True})
+        return payload
 
     def set_auto_reload(self, runtime: RuntimeClient, mode: str) -> None:
         """%autoreload: marimo's module autoreloader, runtime.auto_reload."""

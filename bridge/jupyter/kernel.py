@@ -80,7 +80,7 @@ class MarimoKernel(Kernel):
         self._requests = Requests(
             records, host,
             Replies(publish, records, lambda: self.execution_count),
-            IPythonFace(self.do_inspect, self.log),
+            IPythonFace(self.do_inspect, host.cwd, self.log),
             self._stdin, self._introspection.record, self.session, self.log,
         )
         self._guards = Guards(self.session, publish, lambda: self.execution_count,

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from bridge.ipython.asks import LoadError
 from bridge.ipython.rewrite import rewrite
 from bridge.jupyter.admission import Admitted, read
 from bridge.jupyter.batching import RunAllBatcher
@@ -104,9 +105,15 @@ class Requests:
             if rewritten.error is not None:
                 # IPython's word for a magic it cannot run; nothing is recorded.
                 return self.replies.error("UsageError", rewritten.error, silent, parent)
-            answered = await self._ipython.reply_without_run(rewritten, execution_count)
+            try:
+                answered = await self._ipython.reply_without_run(
+                    rewritten, execution_count, lambda text: self.replies.warn([text], parent)
+                )
+            except LoadError as exc:
+                self._record_history(code, execution_count, silent, store_history)
+                return self.replies.error(exc.ename, exc.evalue, silent, parent)
             if answered is not None:
-                if rewritten.only_pinfo:
+                if rewritten.only_asks:
                     self._record_history(code, execution_count, silent, store_history)
                 return answered
             try:
@@ -225,7 +232,7 @@ class Requests:
                 runtime, request, admitted, cell.marimo_id, document.codes(), execution_count
             )
 
-        return Planned(request, context, replay, rewritten.pinfo)
+        return Planned(request, context, replay, rewritten.asks)
 
     async def _carry_out(self, planned: Planned, allow_stdin: bool, ident: Any) -> dict[str, Any]:
         """Publish the request's placeholders and notices, then wait for its run."""
@@ -259,8 +266,11 @@ class Requests:
         if not context.silent:
             replies.warn(records.twin.notices(False, self._log.warning), parent)
         reply = replies.finish(request, context)
-        if planned.pinfo and reply["status"] == "ok":
-            reply["payload"] = await self._ipython.help_pages(planned.pinfo)
+        if planned.asks and reply["status"] == "ok":
+            # Help and pages only: a %load shares its cell with nothing (rewrite.py).
+            reply["payload"] = await self._ipython.payloads(
+                planned.asks, lambda text: replies.warn([text], parent)
+            )
         return reply
 
     def _ran_for(

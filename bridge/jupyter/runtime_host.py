@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -141,6 +142,19 @@ class RuntimeHost:
             runtime.send(command)
         except Exception as exc:
             request.on_lost(run, f"could not reach the marimo runtime: {exc}")
+
+    def cwd(self) -> str:
+        """The runtime's working directory (``%cd`` moves it); the kernel's
+        while no runtime runs."""
+        import psutil
+
+        runtime = self.current
+        if runtime is not None and runtime.pid is not None:
+            try:
+                return str(psutil.Process(runtime.pid).cwd())
+            except psutil.Error:
+                pass
+        return os.getcwd()
 
     def interrupt(self) -> None:
         if self.current is not None:

@@ -14,6 +14,7 @@ import contextlib
 import importlib.util
 import io
 import re
+import subprocess
 import tokenize
 import traceback
 from pathlib import Path
@@ -39,7 +40,11 @@ READABLE = [
     ("%%capture cap\nprint('hidden')\nimport sys; print('e', file=sys.stderr)",
      "# %%capture cap"),
     ("%%capture cap --no-stderr\nprint('x')", "# %%capture cap --no-stderr"),
-    ("%%bash\necho from bash\nexit 2", "# %%bash"),
+    ("%%bash --no-raise-error\necho from bash\nexit 2", "# %%bash --no-raise-error"),
+    ("%%bash --out o --err e\necho out\necho err >&2", "# %%bash --out o --err e"),
+    ("%%script python3\nprint('from python', 6 * 7)", "# %%script python3"),
+    ("%%python3 --out kept\nprint('kept')", "# %%python3 --out kept"),
+    ("%%script no-such-program-here\nanything", "# %%script no-such-program-here"),
     ("%%sh\necho \"$((1+2))\" 'a\\b'", "# %%sh"),
     ("%%markdown\n# Title\nsome *text*", "# %%markdown"),
     ("%%latex\n\\frac{a}{b}", "# %%latex"),
@@ -247,6 +252,16 @@ def test_a_comment_after_a_magics_statement_stays_a_comment(capsys: pytest.Captu
     namespace = {}
     exec(rewrite('x = "#"\n%time y = x  # c').code, namespace)
     assert namespace["y"] == "#"
+
+
+@pytest.mark.parametrize("typed", ["%%bash\necho before\nexit 3", "%%python3\nraise SystemExit(3)"])
+def test_a_script_that_fails_fails_its_cell_as_in_ipython(
+    typed: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    for form in (rewrite(typed).code, rewrite(typed).twin):
+        with pytest.raises(subprocess.CalledProcessError) as failed:
+            exec(form, {})
+        assert failed.value.returncode == 3
 
 
 def test_a_shell_script_keeps_its_line_numbers(capfd: pytest.CaptureFixture[str]) -> None:

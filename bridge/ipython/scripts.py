@@ -1,0 +1,123 @@
+"""IPython's script magics as plain Python: ``%%script prog``, and the
+named ones ``%%bash``, ``%%sh``, ``%%perl``, ``%%ruby``, ``%%python``,
+``%%python2``, ``%%python3``, ``%%pypy``.
+
+As IPython 9 runs them (``IPython/core/magics/script.py``): the program
+reads the cell's body on its stdin, its output is shown as it comes, and a
+non-zero exit is the cell's ``CalledProcessError`` (``--no-raise-error``
+keeps the cell a success). ``--out VAR`` / ``--err VAR`` keep the text in a
+name instead of showing it. A program that is not installed is said
+(``Couldn't find program: 'ruby'``) and the cell succeeds, as in IPython.
+
+``%%bash`` and ``%%sh`` get the script as their ``-c`` argument rather than
+on stdin: a shell reads stdin as it runs, so a long script printing a lot
+would wait on a full pipe while the cell waits to write the rest of it.
+Their line numbers (``$LINENO``) are those of the body either way.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bridge.ipython.replacement import CellCode, Unsupported, spread, text_literal
+
+# The named script magics IPython defines (its default_script_magics).
+NAMED = ("bash", "sh", "perl", "ruby", "python", "python2", "python3", "pypy")
+_SHELLS = {"bash": "/bin/bash", "sh": "/bin/sh"}
+
+
+@dataclass
+class _Options:
+    argv: list[str] = field(default_factory=list)
+    out: str | None = None
+    err: str | None = None
+    raise_error: bool = True
+
+
+def _options(args: str, magic: str) -> _Options:
+    try:
+        words = shlex.split(args)
+    except ValueError as exc:
+        raise Unsupported(f"%%{magic} {args}: {exc}") from exc
+    options = _Options()
+    while words:
+        word = words.pop(0)
+        if word in ("--out", "--err"):
+            if not words or not words[0].isidentifier():
+                raise Unsupported(f"%%{magic}: {word} needs a Python name to keep the text in")
+            setattr(options, word[2:], words.pop(0))
+        elif word == "--no-raise-error":
+            options.raise_error = False
+        elif word in ("--bg", "--proc"):
+            raise Unsupported(
+                f"%%{magic} {word}: this kernel runs scripts in the foreground; a cell "
+                "waits for its script (run a long one with subprocess.Popen)"
+            )
+        else:
+            options.argv.append(word)
+    return options
+
+
+def script_magic(name: str | None) -> Callable[[str, str], CellCode]:
+    """The handler of ``%%name`` (``%%script`` when None: the program is
+    the first argument)."""
+
+    def run(args: str, body: str) -> CellCode:
+        magic = name or "script"
+        options = _options(args, magic)
+        program = [name] if name else []
+        argv = program + options.argv
+        if not argv:
+            raise Unsupported("%%script needs the program to run: %%script perl")
+        lines = _lines(f"# %%{magic} {args}".rstrip(), body, argv, options)
+        return CellCode(lines, lines)  # the body is not Python: no line to keep
+
+    return run
+
+
+def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[str]:
+    shell = _SHELLS.get(argv[0]) if len(argv) == 1 else None
+    text = body if shell or body.endswith("\n") else body + "\n"  # IPython adds it
+    captured = options.out is not None or options.err is not None
+    if shell:
+        start = f"_magic_script, shell=True, executable={shell!r}, stdin=_subprocess.DEVNULL"
+    else:
+        start = f"{argv!r}, stdin=_subprocess.PIPE"
+    errors = "_subprocess.PIPE" if captured else "_subprocess.STDOUT"
+    missing = f"Couldn't find program: {argv[0]!r}"
+    lines = [
+        comment,
+        "import subprocess as _subprocess",
+        *(["import sys as _sys"] if captured else []),
+        f"_magic_script = {text_literal(text)}",
+        "try:",
+        "    _process = _subprocess.Popen(",
+        f"        {start},",
+        f"        stdout=_subprocess.PIPE, stderr={errors}, text=True, errors='replace',",
+        "    )",
+        "except FileNotFoundError:",
+        f"    print({missing!r})",
+        "else:",
+    ]
+    body_lines: list[str] = []
+    if captured:
+        feed = "" if shell else "_magic_script"
+        body_lines.append(f"_out, _err = _process.communicate({feed})")
+        body_lines.append(f"{options.out} = _out" if options.out else 'print(_out, end="")')
+        body_lines.append(
+            f"{options.err} = _err" if options.err else 'print(_err, end="", file=_sys.stderr)'
+        )
+    else:
+        if not shell:
+            body_lines += ["_process.stdin.write(_magic_script)", "_process.stdin.close()"]
+        body_lines += ["for _line in _process.stdout:", '    print(_line, end="")']
+    if options.raise_error:
+        body_lines += [
+            "if _process.wait():",
+            "    raise _subprocess.CalledProcessError(_process.returncode, _magic_script)",
+        ]
+    elif not captured:
+        body_lines.append("_process.wait()")
+    return lines + spread(body_lines, "    ")
