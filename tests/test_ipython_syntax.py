@@ -45,6 +45,7 @@ class Cells:
 def test_magics_and_shell_commands_define_names_for_later_cells(kc, tmp_path, shape) -> None:
     (tmp_path / "data.csv").write_text("a,b\n")
     cells = Cells(kc, shape)
+    assert cells.ok("cat data.csv").strip() == "a,b"  # IPython's automagic
     shown = cells.ok("%time t = sum(range(10))")
     assert "Wall time:" in shown
     assert cells.ok("t * 2") == "90"
@@ -256,6 +257,33 @@ def test_profiling_magics_print_what_ipython_prints(kc, shape) -> None:
     assert "peak memory:" in shown and "increment:" in shown
     shown = cells.ok("%mprun -f work work(1000)")
     assert "Mem usage" in shown and "total += i" in shown
+
+
+# A 1x1 PNG.
+PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_an_ipython_image_is_shown_as_the_image(kc, tmp_path, shape) -> None:
+    """``Image(filename=...)`` as a cell's value and through display():
+    marimo's own formatter of it fails under IPython 9 and showed nothing."""
+    import base64
+
+    (tmp_path / "pixel.png").write_bytes(base64.b64decode(PIXEL))
+    cells = Cells(kc, shape)
+    for code in (
+        "from IPython.display import Image\nImage(filename='pixel.png')",
+        "display(Image(filename='pixel.png'))",
+    ):
+        result, _ = cells.run(code)
+        assert result.status == "ok", code
+        images = [
+            m["content"]["data"]["image/png"] for m in result.outputs
+            if "image/png" in m["content"].get("data", {})
+        ]
+        assert images == [PIXEL], code
 
 
 @pytest.mark.parametrize("shape", SHAPES)

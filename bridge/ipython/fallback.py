@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-# What marimo can show of IPython's bundle, best first.
-MIMETYPES = ("text/html", "text/markdown", "text/plain")
+# What marimo can show of IPython's bundle, best first; images go to
+# marimo as data URLs, as its own figures do.
+MIMETYPES = ("text/html", "image/svg+xml", "image/png", "image/jpeg", "text/markdown",
+             "text/plain")
+_DATA_URL = ("image/png", "image/jpeg")
 
 
 def install() -> None:
@@ -31,7 +34,10 @@ def install() -> None:
     def try_format(obj: Any, include_opinionated: bool | None = None) -> Any:
         formatted = original(obj, include_opinionated)
         failure = formatted.exception
-        if formatted.traceback is None or obj is None:
+        if (formatted.traceback is None and failure is None) or obj is None:
+            # A failure without a traceback: marimo's own formatter of
+            # IPython's Image fails so (it reads ``Image._MIMETYPES``, gone in
+            # IPython 9) and shows nothing; IPython's gives the image.
             return formatted
         if failure is not None and (
             not isinstance(failure, Exception) or isinstance(failure, ImportError)
@@ -61,5 +67,7 @@ def _ipython_bundle(obj: Any) -> tuple[str, str] | None:
     for mimetype in MIMETYPES:
         value = data.get(mimetype)
         if isinstance(value, str) and value:
+            if mimetype in _DATA_URL:
+                return mimetype, f"data:{mimetype};base64,{value}"
             return mimetype, value
     return None

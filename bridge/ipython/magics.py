@@ -193,14 +193,19 @@ def _config(args: str) -> Replacement:
 BUILT_IN_EXTENSIONS = {"line_profiler": "lprun", "memory_profiler": "memit"}
 
 
-def _load_ext(args: str) -> Replacement:
-    name = args.strip()
-    if name == "autoreload":
-        return Replacement(setup=["pass  # %load_ext autoreload: marimo has its own"])
-    if name in BUILT_IN_EXTENSIONS:
-        profiling.needs(BUILT_IN_EXTENSIONS[name])  # installed, as IPython's load would ask
-        return Replacement(setup=[f"pass  # %load_ext {name}: its magics are built in"])
-    raise Unsupported(f"%load_ext {name}: IPython extensions do not load in marimo")
+def _load_ext(magic: str) -> Callable[[str], Replacement]:
+    """``%load_ext`` and ``%reload_ext``."""
+
+    def run(args: str) -> Replacement:
+        name = args.strip()
+        if name == "autoreload":
+            return Replacement(setup=[f"pass  # %{magic} autoreload: marimo has its own"])
+        if name in BUILT_IN_EXTENSIONS:
+            profiling.needs(BUILT_IN_EXTENSIONS[name])  # installed, as IPython's load would ask
+            return Replacement(setup=[f"pass  # %{magic} {name}: its magics are built in"])
+        raise Unsupported(f"%{magic} {name}: IPython extensions do not load in marimo")
+
+    return run
 
 
 def _pinfo(level: int) -> Callable[[str], Replacement]:
@@ -246,7 +251,8 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "rmdir": _alias("rmdir"),
     "matplotlib": _accepted("matplotlib", "figures are shown inline, as with ipykernel"),
     "config": _config,
-    "load_ext": _load_ext,
+    "load_ext": _load_ext("load_ext"),
+    "reload_ext": _load_ext("reload_ext"),
     "xmode": _accepted("xmode", "tracebacks keep the kernel's form"),
     "autoreload": _autoreload,
     "pinfo": _pinfo(0),

@@ -102,9 +102,31 @@ def rewrite(code: str) -> Rewritten:
     """``code`` with its IPython syntax as plain Python (unchanged if none)."""
     if code.strip() in _EXITS:
         return Rewritten(code, code, ask_exit=True)
+    code = _automagic(code)
     if not _MAYBE.search(code) or code.lstrip("\n").startswith(KERNEL_DIRECTIVES):
         return Rewritten(code, code)
     return _rewrite(code)
+
+
+def _automagic(code: str) -> str:
+    """IPython's automagic: a one-line cell starting with a line magic's
+    name is that magic (``ls data/*.csv``, ``cd sub``, ``pip install x``).
+
+    IPython applies it to one-line cells when no variable shadows the name;
+    here only when the line is not Python at all, so a cell that is Python
+    (``ls - l`` with a variable ``ls``) is never taken for a magic.
+    """
+    line = code.strip()
+    if "\n" in line or not line or line[0] in "%!":
+        return code
+    name = line.split(None, 1)[0]
+    if name not in magics.LINE or name.startswith("pinfo"):
+        return code
+    try:
+        ast.parse(line)
+    except SyntaxError:
+        return f"%{line}"
+    return code
 
 
 @lru_cache(maxsize=256)

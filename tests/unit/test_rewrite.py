@@ -129,3 +129,23 @@ def test_the_profilers_extensions_load_as_built_in_magics() -> None:
         told = rewrite(line)
         assert told.error is None and told.code.startswith("pass  #"), line
     assert rewrite("%load_ext some_extension").error is not None
+
+
+@pytest.mark.parametrize(
+    ("typed", "as_magic"),
+    [
+        ("ls scripts/*.py", "%ls scripts/*.py"),
+        ("cat notes.txt", "%cat notes.txt"),
+        ("cd sub", "%cd sub"),
+        ("pip install tqdm", "%pip install tqdm"),
+    ],
+)
+def test_a_one_line_cell_naming_a_magic_is_that_magic_as_ipythons_automagic(
+    typed: str, as_magic: str
+) -> None:
+    assert rewrite(typed) == rewrite(as_magic)
+
+
+@pytest.mark.parametrize("python", ["ls - l", "ls", "cat = 3", "cd(1)", "cat a.txt\nx = 1"])
+def test_python_is_never_taken_for_automagic(python: str) -> None:
+    assert rewrite(python).code == python and not rewrite(python).changed
