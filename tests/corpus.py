@@ -10,7 +10,8 @@ bridge convert``. Per code cell:
 * a failure here where ipykernel succeeded is put down to marimo's rules
   (a name defined twice, a cell not run because its input failed, a
   cycle, a cell reading a name several cells define, a dependent re-run by
-  a redefinition failing), to IPython syntax (a magic this kernel does not run), or to
+  a redefinition failing, a name only a refused ``import *`` would have
+  bound), to IPython syntax (a magic this kernel does not run), or to
   something else;
 * a *lost output*: a cell that succeeded under both but shows fewer
   figures, no value where ipykernel showed one, or no text where
@@ -102,13 +103,19 @@ def _read(cell: Any) -> Cell:
     )
 
 
-def cause(cell: Cell, shared: frozenset[str] = frozenset()) -> str:
+def cause(
+    cell: Cell, shared: frozenset[str] = frozenset(), starred: frozenset[str] = frozenset()
+) -> str:
     """Why this kernel failed a cell ipykernel ran. ``shared``: the names
     several cells of the notebook define; a cell reading one of them sees
-    whichever definition marimo kept, which is marimo's rule at work."""
+    whichever definition marimo kept, which is marimo's rule at work.
+    ``starred``: the names a star import marimo refused would have bound."""
     if cell.failed in RULES:
         return "marimo's rules"
     if cell.failed == "NameError" and "expected to be defined in" in cell.evalue:
+        return "marimo's rules"
+    missing = re.search(r"name '(\w+)' is not defined", cell.evalue)
+    if cell.failed == "NameError" and missing and missing.group(1) in starred:
         return "marimo's rules"
     found = names(cell.source)
     if found is not None and found.refs & shared:
@@ -134,14 +141,30 @@ def shared_names(cells: list[Cell]) -> frozenset[str]:
     return frozenset(name for name, n in counts.items() if n > 1)
 
 
-def compare(reference: list[Cell], here: list[Cell]) -> Comparison:
+def star_names(cells: list[Cell], folder: Path | None) -> frozenset[str]:
+    """What the star imports marimo refused (ImportStarError) would have bound."""
+    from bridge.convert.stars import exports
+
+    found: set[str] = set()
+    for cell in cells:
+        if cell.failed != "ImportStarError":
+            continue
+        for module in re.findall(r"^from\s+([\w.]+)\s+import\s+\*", cell.source, re.M):
+            found.update(exports(module, folder) or [])
+    return frozenset(found)
+
+
+def compare(
+    reference: list[Cell], here: list[Cell], folder: Path | None = None
+) -> Comparison:
     result = Comparison(cells=len(reference))
     shared = shared_names(here)
+    starred = star_names(here, folder)
     for ref, cell in zip(reference, here, strict=True):
         if (ref.failed is None) == (cell.failed is None):
             result.agree += 1
         elif ref.failed is None:
-            result.causes[cause(cell, shared)] += 1
+            result.causes[cause(cell, shared, starred)] += 1
             result.details.append((cell.source, f"{cell.failed}: {cell.evalue[:120]}"))
             continue
         else:
@@ -181,9 +204,11 @@ def both_ways(path: Path, timeout: int = 120) -> Outcome:
         folder = Path(scratch)
         reference = run(notebook, "python3", _beside(path, folder / "ipykernel"), timeout)
         as_is = run(notebook, "marimo", _beside(path, folder / "as-is"), timeout)
-        converted, _ = convert(dict(notebook))
+        converted, _ = convert(dict(notebook), path.parent)
         after = run(converted, "marimo", _beside(path, folder / "converted"), timeout)
-    return Outcome(path.name, compare(reference, as_is), compare(reference, after))
+    return Outcome(
+        path.name, compare(reference, as_is, path.parent), compare(reference, after, path.parent)
+    )
 
 
 def _beside(notebook: Path, folder: Path) -> Path:

@@ -82,7 +82,10 @@ def test_the_converted_notebook_runs_with_a_fresh_kernel(tmp_path: Path) -> None
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(c)
-        for c in ["import math\nr = 1", "import math\nr = r + 1\n%time area = math.pi * r", "area"]
+        for c in [
+            "import math\nr = 1", "import math\nr = r + 1\n%time area = math.pi * r", "area",
+            "from math import *", "floor(area) + floor(sqrt(16))",
+        ]
     ]
     nbformat.write(nb, tmp_path / "old.ipynb")
     done = subprocess.run(
@@ -91,6 +94,24 @@ def test_the_converted_notebook_runs_with_a_fresh_kernel(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert "cell 2: r -> r_1" in done.stdout
+    assert "cell 4: from math import * -> the 2 names of it the notebook uses" in done.stdout
     ran = _idless_run(tmp_path / "new.ipynb", {"MARIMO_BRIDGE_TWIN": "0"})
     assert not [o for c in ran.cells for o in c.outputs if o.output_type == "error"]
     assert "6.28" in str(ran.cells[2].outputs[0]["data"]["text/plain"])
+    assert str(ran.cells[4].outputs[0]["data"]["text/plain"]) == "10"
+
+
+def test_a_star_import_points_to_convert_and_its_readers_fail_as_marimo_says(
+    tmp_path: Path,
+) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in ["from math import *", "sqrt(4)"]]
+    path = tmp_path / "stars.ipynb"
+    nbformat.write(nb, path)
+
+    ran = _idless_run(path, {"MARIMO_BRIDGE_NOTEBOOK": str(path)})
+
+    refused, reader = ([o for o in c.outputs if o.output_type == "error"] for c in ran.cells)
+    assert [e.ename for e in refused] == ["ImportStarError"]
+    assert "python -m bridge convert" in "\n".join(refused[0].traceback)
+    assert [e.ename for e in reader] == ["NameError"]

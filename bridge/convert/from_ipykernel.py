@@ -40,6 +40,7 @@ from typing import Any
 
 from bridge.convert.from_marimo import KERNELSPEC, ConvertError
 from bridge.convert.masks import Masked, Unmaskable, mask, unmask
+from bridge.convert.stars import Star, expand
 from bridge.notebook.analysis import names
 from bridge.twin.order import cell_source
 
@@ -54,10 +55,18 @@ class Report:
     imports_removed: list[tuple[int, str]] = field(default_factory=list)
     # Cells left as written: their IPython lines could not take the renaming.
     kept: list[int] = field(default_factory=list)
+    stars: list[Star] = field(default_factory=list)
     cells_changed: int = 0
 
     def lines(self) -> list[str]:
-        out = [f"cell {n}: {old} -> {new}" for n, old, new in self.renamed]
+        out = [
+            f"cell {s.cell}: from {s.module} import * -> " + (
+                f"the {len(s.names)} names of it the notebook uses" if s.names is not None
+                else f"kept ({s.module} does not import here)"
+            )
+            for s in self.stars
+        ]
+        out += [f"cell {n}: {old} -> {new}" for n, old, new in self.renamed]
         out += [f"cell {n}: repeated import of {name} removed" for n, name in self.imports_removed]
         out += [
             f"cell {n}: left as written (an IPython line in it could not be renamed): "
@@ -78,13 +87,18 @@ def transforms() -> list[Callable[[list[str]], list[str]]]:
     return [transform_remove_duplicate_imports, transform_duplicate_definitions]
 
 
-def convert(notebook: dict[str, Any]) -> tuple[dict[str, Any], Report]:
-    """The notebook brought over (a copy), and what changed."""
+def convert(
+    notebook: dict[str, Any], folder: Path | None = None
+) -> tuple[dict[str, Any], Report]:
+    """The notebook brought over (a copy), and what changed. ``folder``: the
+    notebook's, where its star imports' modules are imported (stars.py)."""
     from marimo._convert.common.comment_preserver import CommentPreserver
 
     out = copy.deepcopy(notebook)
     code_cells = [c for c in out.get("cells", []) if c.get("cell_type") == "code"]
-    originals = [cell_source(c) for c in code_cells]
+    as_written = [cell_source(c) for c in code_cells]
+    # Star imports first: what they bind is then names the transforms see.
+    originals, stars = expand(as_written, folder)
     masked = [mask(source) for source in originals]
     strings = [_with_string_names(m.source) for m in masked]
     sources = [s for s, _ in strings]
@@ -96,18 +110,20 @@ def convert(notebook: dict[str, Any]) -> tuple[dict[str, Any], Report]:
             continue
         if len(changed) == len(sources):
             sources = changed
-    report = Report()
-    for number, (cell, original, masked_, (before, names_in_strings), after) in enumerate(
-        zip(code_cells, originals, masked, strings, sources, strict=True), start=1
+    report = Report(stars=stars)
+    for number, (cell, written, original, masked_, (before, names_in_strings), after) in (
+        enumerate(zip(code_cells, as_written, originals, masked, strings, sources, strict=True),
+                  start=1)
     ):
         text = _strings_renamed(after, names_in_strings) if after != before else masked_.source
         try:
             new = unmask(text, masked_) if after != before else original
         except Unmaskable:
             report.kept.append(number)
-            continue
-        _note(report, number, masked_, text)
-        if new != original:
+            new = original
+        else:
+            _note(report, number, masked_, text)
+        if new != written:
             report.cells_changed += 1
             cell["source"] = new
     for cell in out.get("cells", []):
@@ -145,7 +161,7 @@ def convert_file(
         raise ConvertError(f"cannot read {source} as a notebook: {exc}") from exc
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise ConvertError(f"{source} is not a Jupyter notebook (no cells)")
-    converted, report = convert(notebook)
+    converted, report = convert(notebook, source.parent)
     backup = None
     if in_place:
         backup = _free(source.with_name(source.name + ".orig"))

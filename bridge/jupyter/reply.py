@@ -59,7 +59,7 @@ class Replies:
                 "display_data", {"data": {"text/plain": summary}, "metadata": {}}, context.parent
             )
         self.stop_queue = own_failure
-        if error is not None and error["ename"] == "MultipleDefinitionError":
+        if error is not None and error["ename"] in CONVERT_HINTED:
             if not self._convert_hinted and not context.silent:
                 self._convert_hinted = True
                 hint = convert_hint(twin.notebook)
@@ -176,9 +176,14 @@ def rerun_summary(request: RequestRun, router: OutputRouter) -> str | None:
     return "↻ re-ran: " + ", ".join(parts)
 
 
+# The errors a notebook written for ipykernel meets first here.
+CONVERT_HINTED = ("MultipleDefinitionError", "ImportStarError")
+
+
 def convert_hint(notebook: Path | None) -> str:
-    """Said once per kernel, with its first MultipleDefinitionError: the way
-    over for a notebook written for ipykernel (bridge/convert)."""
+    """Said once per kernel, with its first MultipleDefinitionError or
+    ImportStarError: the way over for a notebook written for ipykernel
+    (bridge/convert)."""
     if notebook is not None:
         new = notebook.with_name(f"{notebook.stem}-marimo.ipynb")
         command = f"python -m bridge convert {notebook} -o {new}"
@@ -186,7 +191,8 @@ def convert_hint(notebook: Path | None) -> str:
         command = "python -m bridge convert NOTEBOOK.ipynb -o NEW.ipynb"
     return (
         "Hint: this notebook looks written for another kernel (ipykernel), where a "
-        "later cell may define a name again; in marimo each name has one defining "
-        "cell. To bring it over, renaming such names the way marimo's own importer "
-        f"does (the original is kept): {command}"
+        "later cell may define a name again and `import *` is allowed; in marimo "
+        "each name has one defining cell and every import names what it binds. To "
+        "bring it over, renaming such names the way marimo's own importer does and "
+        f"writing star imports out (the original is kept): {command}"
     )

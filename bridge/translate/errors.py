@@ -67,7 +67,9 @@ def describe(error: dict[str, Any], label: Labeler) -> CellError:
     if kind == "import-star":
         return CellError(
             "ImportStarError",
-            "`import *` is not allowed in marimo: import the names you use",
+            "`import *` is not allowed in marimo: import the names you use "
+            "(from numpy import array, arange); the cells reading them fail with a "
+            "NameError until then",
         )
     if kind == "ancestor-prevented":
         blamed = error.get("blamed_cell")

@@ -165,3 +165,37 @@ def test_a_cell_whose_ipython_cannot_take_the_renaming_is_kept_and_reported() ->
     assert code[2] == 's = """\nReally?\n"""\n%time q = 1\nx = 3'
     assert any(line.startswith("cell 2: left as written") for line in lines)
     assert any(line.startswith("cell 3: left as written") for line in lines)
+
+
+def test_a_star_import_becomes_the_names_the_notebook_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """marimo refuses ``import *``; convert writes out what it binds (the
+    module's ``__all__``, or its public names), keeping those the notebook
+    reads, IPython lines included; a name another cell defines too is then
+    renamed as any name defined twice."""
+    (tmp_path / "helpers_mod.py").write_text("def double(x):\n    return 2 * x\n\n_hidden = 1\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("from math import *  # everything\nfrom helpers_mod import *"),
+        nbformat.v4.new_code_cell("%time r = sqrt(16)\nlog(8, 2) + double(r)"),
+        nbformat.v4.new_code_cell("e = 5\ne + pi"),
+        nbformat.v4.new_code_cell("from os.path import *"),
+        nbformat.v4.new_code_cell("from no_such_module_here import *"),
+    ]
+    converted, report = convert(nb, tmp_path)
+    code = [c["source"] for c in converted["cells"]]
+    assert code[0] == (
+        "from math import e, log, pi, sqrt  # everything\nfrom helpers_mod import double"
+    )
+    assert code[1] == nb.cells[1].source
+    assert code[2] == "e_1 = 5\ne_1 + pi"  # math's e stays math's for its readers
+    assert code[3] == "import os.path as _os_path  # was: from os.path import * (no name of it is used)"
+    assert code[4] == nb.cells[4].source
+    assert "cell 1: from math import * -> the 4 names of it the notebook uses" in report.lines()
+    assert "cell 5: from no_such_module_here import * -> kept (no_such_module_here does not import here)" in report.lines()
+    # What convert wrote is Python marimo accepts: no star import is left to refuse.
+    namespace: dict = {}
+    monkeypatch.syspath_prepend(str(tmp_path))
+    exec(code[0], namespace)
+    assert namespace["log"](8, 2) == 3 and namespace["double"](2) == 4
