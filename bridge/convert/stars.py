@@ -55,18 +55,19 @@ def expand(sources: list[str], folder: Path | None) -> tuple[list[str], list[Sta
     Cells may hold IPython syntax: the names they read are taken from their
     masked form (masks.py), and a star import is a line of its own at the
     cell's top level, which masking leaves as it is."""
+    trees = [_parsed(mask(source).source) for source in sources]
     read = {
         node.id
-        for source in sources
-        for node in ast.walk(_parsed(mask(source).source))
+        for tree in trees
+        for node in ast.walk(tree)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
     }
     known: dict[str, list[str] | None] = {}  # module -> what its star binds
     out: list[str] = []
     stars: list[Star] = []
-    for number, source in enumerate(sources, start=1):
+    for number, (source, tree) in enumerate(zip(sources, trees, strict=True), start=1):
         tops = {
-            node.module for node in _parsed(mask(source).source).body
+            node.module for node in tree.body
             if isinstance(node, ast.ImportFrom) and node.level == 0
             and [a.name for a in node.names] == ["*"]
         }

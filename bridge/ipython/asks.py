@@ -130,6 +130,11 @@ def _read(target: str, cwd: str) -> str:
 
 def quick_reference(magics: str) -> str:
     """``%quickref``: this kernel's card, in IPython's manner."""
+    import textwrap
+
+    indent = " " * 19  # under the text of the lines above
+    magics = "\n".join(textwrap.wrap(magics, 77, initial_indent=indent,
+                                     subsequent_indent=indent)).lstrip()
     return f"""\
 marimo kernel -- Quick Reference Card
 =====================================
