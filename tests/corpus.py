@@ -84,18 +84,29 @@ def run(notebook: dict[str, Any], kernel: str, folder: Path, timeout: int = 120)
         interrupt_on_timeout=True,
         resources={"metadata": {"path": str(folder)}},
     )
+    # The reply says whether a cell failed: IPython's UsageError (a magic it
+    # does not know) is a line on stderr, with no error output.
+    replies: dict[int, dict[str, Any]] = {}
+
+    def executed(cell_index: int, execute_reply: dict[str, Any], **_: Any) -> None:
+        replies[cell_index] = execute_reply.get("content", {})
+
+    client.on_cell_executed = executed
     client.execute(env={**os.environ, "MARIMO_BRIDGE_TWIN": "0"})
-    return [_read(c) for c in nb.cells if c.cell_type == "code"]
+    return [_read(c, replies.get(i, {})) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
 
-def _read(cell: Any) -> Cell:
+def _read(cell: Any, reply: dict[str, Any]) -> Cell:
     outputs = cell.get("outputs", [])
     errors = [o for o in outputs if o.output_type == "error"]
     rich = [o for o in outputs if o.output_type in ("display_data", "execute_result")]
+    failed = errors[0].ename if errors else None
+    if failed is None and reply.get("status") == "error":
+        failed = str(reply.get("ename") or "Error")
     return Cell(
         source=cell.source,
-        failed=errors[0].ename if errors else None,
-        evalue=errors[0].evalue if errors else "",
+        failed=failed,
+        evalue=errors[0].evalue if errors else str(reply.get("evalue") or ""),
         figures=sum(1 for o in rich if any(k.startswith("image/") for k in o.data)),
         value=any(o.output_type == "execute_result" for o in outputs),
         rich=len(rich),

@@ -92,6 +92,19 @@ def test_a_dependents_figure_is_redrawn_in_its_place(kc: BlockingKernelClient) -
     assert images[0]["data"]["image/png"] != before, "redrawn in place"
 
 
+def test_matplotlib_inline_brings_figures_back_after_another_backend(
+    kc: BlockingKernelClient,
+) -> None:
+    """``matplotlib.use('svg')`` (figures saved, not shown, as with
+    ipykernel), then ``%matplotlib inline``: figures are shown again."""
+    execute(kc, "import matplotlib\nmatplotlib.use('svg')\nimport matplotlib.pyplot as plt")
+    saved = execute(kc, "plt.plot([1, 2]); plt.savefig('a.svg')")
+    assert saved.status == "ok" and figures(saved.outputs) == 0
+    assert execute(kc, "%matplotlib inline").status == "ok"
+    shown = execute(kc, "plt.figure(); plt.plot([2, 1]); plt.savefig('b.svg')")
+    assert shown.status == "ok" and figures(shown.outputs) == 1
+
+
 def test_svg_as_inline_backend_configures_it(kc: BlockingKernelClient) -> None:
     execute(kc, "%config InlineBackend.figure_formats = ['svg']")
     result = execute(kc, "import matplotlib.pyplot as plt\nplt.plot([1]);")

@@ -24,8 +24,9 @@ from collections.abc import Callable
 
 from bridge.ipython import profiling, replacement
 from bridge.ipython.asks import Help, Load, Page, quick_reference
-from bridge.ipython.replacement import Replacement, Unsupported, is_expression
+from bridge.ipython.replacement import Replacement, Statement, Unsupported, is_expression
 from bridge.ipython.shell import getoutput, pip_magic, system
+from bridge.runtime.figures import MARIMO_BACKEND
 
 # IPython's unit choice (``IPython.core.magics.execution._format_time``):
 # the first unit in which the time is at least 1, nanoseconds at most.
@@ -154,6 +155,24 @@ def _accepted(name: str, why: str) -> Callable[[str], Replacement]:
     return run
 
 
+def _matplotlib(args: str) -> Replacement:
+    """``%matplotlib inline`` (or no GUI named) brings figures back inline
+    after ``matplotlib.use('svg')``, as with ipykernel; a GUI backend is
+    accepted, and figures stay inline."""
+    gui = args.strip()
+    if gui not in ("", "inline"):
+        return _accepted("matplotlib", "figures are shown inline, as with ipykernel")(args)
+    return Replacement(setup=[
+        "import sys as _sys",
+        Statement(
+            "if 'matplotlib' in _sys.modules:\n"
+            f"    _sys.modules['matplotlib'].use({MARIMO_BACKEND!r})",
+            f"_sys.modules['matplotlib'].use({MARIMO_BACKEND!r}) if 'matplotlib' in _sys.modules "
+            "else None",
+        ),
+    ])
+
+
 def _autoreload(args: str) -> Replacement:
     mode = args.strip() or "now"
     setting = {"0": "off", "off": "off", "1": "lazy", "2": "lazy", "3": "lazy",
@@ -249,7 +268,7 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "mv": _alias("mv"),
     "rm": _alias("rm"),
     "rmdir": _alias("rmdir"),
-    "matplotlib": _accepted("matplotlib", "figures are shown inline, as with ipykernel"),
+    "matplotlib": _matplotlib,
     "config": _config,
     "load_ext": _load_ext("load_ext"),
     "reload_ext": _load_ext("reload_ext"),

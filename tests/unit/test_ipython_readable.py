@@ -96,7 +96,7 @@ def test_a_cell_magic_starts_with_its_comment() -> None:
 
 
 def test_what_names_its_magic_already_stays_one_line() -> None:
-    assert rewrite("%matplotlib inline").twin.startswith("pass  # %matplotlib inline")
+    assert rewrite("%matplotlib qt").twin.startswith("pass  # %matplotlib qt")
     assert rewrite("%pip install requests").twin.startswith("pass  # %pip install requests")
 
 

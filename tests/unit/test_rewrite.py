@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bridge.ipython.asks import Help
 from bridge.ipython.rewrite import rewrite
 from bridge.ipython.shell import pip_from_twin, shell_string
 from bridge.notebook.defs import defined_names
@@ -56,13 +57,13 @@ def test_unknown_magics_are_errors_naming_them() -> None:
 
 
 def test_help_only_cells_run_nothing() -> None:
-    assert rewrite("len?").only_pinfo and rewrite("len?").pinfo == (("len", 0),)
-    assert rewrite("len??").pinfo == (("len", 1),)
+    assert rewrite("len?").only_asks and rewrite("len?").asks == (Help("len", 0),)
+    assert rewrite("len??").asks == (Help("len", 1),)
     mixed = rewrite("x = 1\nx?")
-    assert mixed.pinfo == (("x", 0),) and not mixed.only_pinfo
+    assert mixed.asks == (Help("x", 0),) and not mixed.only_asks
     # A line of the user's that merely looks like a rewritten one still runs.
-    assert not rewrite("pass  # mine\nlen?").only_pinfo
-    assert rewrite("# about len\nlen?").only_pinfo
+    assert not rewrite("pass  # mine\nlen?").only_asks
+    assert rewrite("# about len\nlen?").only_asks
 
 
 def test_pip_install_is_a_twin_dependency_not_a_run() -> None:
