@@ -46,6 +46,9 @@ def test_magics_and_shell_commands_define_names_for_later_cells(kc, tmp_path, sh
     (tmp_path / "data.csv").write_text("a,b\n")
     cells = Cells(kc, shape)
     assert cells.ok("cat data.csv").strip() == "a,b"  # IPython's automagic
+    cells.ok("csv_name = 'data.csv'")
+    assert cells.ok("!cat $csv_name").strip() == "a,b"  # IPython's $name
+    assert cells.ok("!echo $HOME").strip() == os.environ["HOME"]  # the shell's
     shown = cells.ok("%time t = sum(range(10))")
     assert "Wall time:" in shown
     assert cells.ok("t * 2") == "90"

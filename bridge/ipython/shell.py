@@ -8,6 +8,7 @@ writer turns into a PEP 723 dependency.
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from bridge.ipython.replacement import (
@@ -26,13 +27,51 @@ PIP_MARKER = "# %pip install "
 _PIP_NOTE = "  (the notebook's script dependencies, PEP 723)"
 
 
+# IPython's DollarFormatter: ``$name`` or ``$name.attr`` outside single
+# quotes (``$$name`` is a literal ``$name``).
+_DOLLAR = re.compile(r"(.*?)\$(\$?[\w\.]+)(?=([^']*'[^']*')*[^']*$)")
+
+
 def shell_string(command: str) -> str:
-    """Python source for ``command`` with IPython's ``{expr}`` expansion.
+    """Python source for ``command`` with IPython's expansion of ``{expr}``
+    and ``$name``.
 
     Each ``{expr}`` that is a Python expression becomes part of an f-string,
     so marimo sees the names it reads; a command with any other brace (awk's
     ``{print $1}``) stays literal, as IPython leaves it when expansion fails.
+    ``$name`` is the Python variable's value when the notebook has one, and
+    otherwise the shell's (``$HOME``): as in IPython, the command is then
+    left as typed, all of it.
     """
+    braced, names = _dollars(command)
+    if not names:
+        return _braces(braced)
+    if any(not name.split(".")[0].isidentifier() for name in names):
+        return repr(command)  # ``$1``: no Python name; IPython leaves it all
+    roots = sorted({name.split(".")[0] for name in names})
+    defined = " and ".join(f"{root!r} in globals()" for root in roots)
+    return f"({_braces(braced)} if {defined} else {command!r})"
+
+
+def _dollars(command: str) -> tuple[str, list[str]]:
+    """``command`` with each ``$name`` as ``{name}`` (``$$x`` as ``$x``, any
+    brace of its own kept), and the names."""
+    if "$" not in command:
+        return command, []
+    out, names, end = "", [], 0
+    for match in _DOLLAR.finditer(command):
+        text, field = match.group(1), match.group(2)
+        out += text
+        if field.startswith("$"):
+            out += field
+        else:
+            out += "{" + field + "}"
+            names.append(field)
+        end = match.end()
+    return out + command[end:], names
+
+
+def _braces(command: str) -> str:
     parts: list[tuple[bool, str]] = []
     rest = command
     while "{" in rest:

@@ -82,6 +82,25 @@ def test_shell_expansion_of_python_expressions() -> None:
     assert shell_string("ls") == "'ls'"
 
 
+@pytest.mark.parametrize(
+    ("command", "names", "shell_gets"),
+    [
+        ("echo $files", {"files": ["a", "b"]}, "echo ['a', 'b']"),
+        ("echo $HOME", {}, "echo $HOME"),  # no Python variable: the shell's
+        ("echo $n {n + 1}", {"n": 1}, "echo 1 2"),
+        ("echo $n $HOME {n}", {"n": 1}, "echo $n $HOME {n}"),  # IPython: all or nothing
+        ("echo $$n", {"n": 1}, "echo $n"),
+        ("echo '$n' $n", {"n": 1}, "echo '$n' 1"),  # single quotes keep a $
+        ("echo $p.name", {"p": __import__("pathlib").Path("/x/y.txt")}, "echo y.txt"),
+        ("awk '{print $1}' f", {}, "awk '{print $1}' f"),
+    ],
+)
+def test_dollar_names_expand_as_ipythons_var_expand(
+    command: str, names: dict, shell_gets: str
+) -> None:
+    assert eval(shell_string(command), dict(names)) == shell_gets
+
+
 def test_dependencies_are_added_once_and_the_users_kept() -> None:
     header = '# /// script\n# requires-python = ">=3.11"\n# dependencies = [\n#     "Numpy",\n# ]\n# ///\n'
     out = with_dependencies(header, ["numpy", "requests"])
