@@ -58,9 +58,10 @@ from bridge.ipython.replacement import (
     without_comment,
 )
 
-# A line that starts with % or !, an assignment from one, or a line ending
-# in ? (obj?): only such cells go through IPython's transformer.
-_MAYBE = re.compile(r"^[ \t]*[%!]|=[ \t]*[%!]|\?[ \t]*$", re.M)
+# A line that starts with % or !, an assignment from one, a line ending in
+# ? (obj?), or a prompt pasted with the code (``>>> ``, ``In [3]: ``): only
+# such cells go through IPython's transformer.
+_MAYBE = re.compile(r"^[ \t]*[%!]|=[ \t]*[%!]|\?[ \t]*$|^[ \t]*(>>>|In \[\d+\]:)", re.M)
 # The kernel's own directives (requests.py, outputs.py): not IPython's.
 KERNEL_DIRECTIVES = ("%%scratch", "%%run_stale")
 
@@ -165,11 +166,15 @@ def supported() -> str:
 
 
 def _line_magics(code: str) -> Rewritten:
-    transformed = _transform(code)
+    # IPython drops a cell's leading empty lines; they are kept here, so
+    # that every line keeps its number.
+    body = code.lstrip("\n")
+    lead = [""] * (len(code) - len(body))
+    transformed = _transform(body)
     if transformed is None:
         return Rewritten(code, code)
-    before = code.split("\n")
-    after = transformed.split("\n")
+    before = lead + body.split("\n")
+    after = lead + transformed.split("\n")
     if after and after[-1] == "" and (not before or before[-1] != ""):
         after.pop()  # IPython ends the cell with a newline
     if len(before) != len(after):
@@ -180,9 +185,13 @@ def _line_magics(code: str) -> Rewritten:
     for old, new in zip(before, after, strict=True):
         replaced = None if old == new else _replace_line(new, old, parts)
         if replaced is None:
-            parts.code.append(old)
-            parts.twin.append(old)
-            parts.runs_code |= bool(old.strip()) and not old.lstrip().startswith("#")
+            # IPython's cleanup (a pasted prompt taken off) is kept; a magic
+            # inside an expression is left as typed, for marimo to refuse.
+            kept = new if "get_ipython()" not in new else old
+            changed |= kept != old
+            parts.code.append(kept)
+            parts.twin.append(kept)
+            parts.runs_code |= bool(kept.strip()) and not kept.lstrip().startswith("#")
             continue
         changed = True
         parts.code.append(replaced[0])

@@ -169,3 +169,26 @@ def test_a_one_line_cell_naming_a_magic_is_that_magic_as_ipythons_automagic(
 @pytest.mark.parametrize("python", ["ls - l", "ls", "cat = 3", "cd(1)", "cat a.txt\nx = 1"])
 def test_python_is_never_taken_for_automagic(python: str) -> None:
     assert rewrite(python).code == python and not rewrite(python).changed
+
+
+@pytest.mark.parametrize(
+    ("pasted", "runs"),
+    [
+        (">>> x = 1\n>>> print(x)", "x = 1\nprint(x)"),
+        ("In [1]: for i in range(3):\n   ...:     print(i)", "for i in range(3):\n    print(i)"),
+        (">>> # a comment\n... a, b = 0, 1", "# a comment\na, b = 0, 1"),
+    ],
+)
+def test_a_pasted_prompt_is_taken_off_as_ipython_does(pasted: str, runs: str) -> None:
+    assert rewrite(pasted).code == runs and rewrite(pasted).twin == runs
+
+
+def test_a_doctest_in_a_docstring_is_left_alone() -> None:
+    code = 'def f():\n    """\n    >>> f()\n    1\n    """\n    return 1'
+    assert rewrite(code).code == code
+
+
+def test_leading_empty_lines_keep_the_magic_and_the_line_numbers() -> None:
+    out = rewrite("\n\n%time 1\n1/0")
+    assert out.error is None
+    assert out.code.split("\n")[3] == "1/0"
