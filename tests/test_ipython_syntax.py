@@ -148,6 +148,29 @@ def test_script_magics_run_their_program_on_the_body(kc, shape) -> None:
     assert result.status == "error" and "--bg" in result.content["evalue"]
 
 
+@pytest.mark.parametrize("anchored", [True, False], ids=["jupyterlab", "nbclient"])
+def test_run_runs_a_script_whose_names_later_cells_read(kc, tmp_path, anchored) -> None:
+    script = tmp_path / "helpers.py"
+    script.write_text(
+        "import sys\nprint('argv', sys.argv[1:])\ndef twice(x):\n    return 2 * x\n"
+        "base = twice(21)\n"
+    )
+
+    def run(code: str, cell: str) -> Result:
+        return execute(kc, code, cell_id=cell if anchored else None, stop_on_error=False)
+
+    ran = run("%run helpers.py one two", "script")
+    assert ran.status == "ok" and ran.text().strip() == "argv ['one', 'two']"
+    assert run("twice(base)", "reader").text().strip() == "84"  # the script's names
+    # The script edited, and its cell run again: what it defines now counts,
+    # and its reader re-runs.
+    script.write_text("import sys\ndef twice(x):\n    return 3 * x\nbase = 10\n")
+    again = run("%run helpers.py", "script")
+    assert again.status == "ok" and "30" in again.text()  # the reader, re-run
+    failed = run("%run -m json.tool", "other")
+    assert failed.status == "error" and "script file" in failed.content["evalue"]
+
+
 def test_load_replaces_the_cell_with_a_file_read_where_the_runtime_is(kc, tmp_path) -> None:
     """%load is a request to the frontend (``set_next_input``, replacing the
     cell's text), as ipykernel sends it; nothing runs. JupyterLab puts the

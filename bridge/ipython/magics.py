@@ -22,7 +22,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
-from bridge.ipython import profiling, replacement
+from bridge.ipython import profiling, replacement, run
 from bridge.ipython.asks import Help, Load, Page, quick_reference
 from bridge.ipython.replacement import Replacement, Statement, Unsupported, is_expression
 from bridge.ipython.shell import getoutput, pip_magic, system
@@ -241,10 +241,18 @@ def _load(args: str) -> Replacement:
 
 
 def _quickref(args: str) -> Replacement:
+    """``%quickref`` and ``%magic`` (IPython pages its magics' docs): the card."""
     # Imported here: rewrite.py imports this module, and lists its magics.
     from bridge.ipython.rewrite import supported
 
     return Replacement(setup=["pass  # %quickref"], ask=Page(quick_reference(supported())))
+
+
+def _lsmagic(args: str) -> Replacement:
+    """``%lsmagic``: the magics this kernel runs, printed."""
+    from bridge.ipython.rewrite import supported
+
+    return Replacement(setup=[f"print({'Available magics: ' + supported()!r})"])
 
 
 def _sql(args: str) -> Replacement:
@@ -278,6 +286,9 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "pinfo2": _pinfo(1),
     "load": _load,
     "quickref": _quickref,
+    "magic": _quickref,
+    "lsmagic": _lsmagic,
+    "run": run.run,
     "sql": _sql,
     "prun": profiling.prun,
     "lprun": profiling.lprun,

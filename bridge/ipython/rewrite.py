@@ -62,6 +62,7 @@ from bridge.ipython.replacement import (
 # ? (obj?), or a prompt pasted with the code (``>>> ``, ``In [3]: ``): only
 # such cells go through IPython's transformer.
 _MAYBE = re.compile(r"^[ \t]*[%!]|=[ \t]*[%!]|\?[ \t]*$|^[ \t]*(>>>|In \[\d+\]:)", re.M)
+_RUN = re.compile(r"^[ \t]*%run\b", re.M)
 # The kernel's own directives (requests.py, outputs.py): not IPython's.
 KERNEL_DIRECTIVES = ("%%scratch", "%%run_stale")
 
@@ -106,6 +107,8 @@ def rewrite(code: str) -> Rewritten:
     code = _automagic(code)
     if not _MAYBE.search(code) or code.lstrip("\n").startswith(KERNEL_DIRECTIVES):
         return Rewritten(code, code)
+    if _RUN.search(code):
+        return _rewrite.__wrapped__(code)  # %run reads its script: not cached
     return _rewrite(code)
 
 
