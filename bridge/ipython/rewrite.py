@@ -59,9 +59,13 @@ from bridge.ipython.replacement import (
 )
 
 # A line that starts with % or !, an assignment from one, a line ending in
-# ? (obj?), or a prompt pasted with the code (``>>> ``, ``In [3]: ``): only
-# such cells go through IPython's transformer.
-_MAYBE = re.compile(r"^[ \t]*[%!]|=[ \t]*[%!]|\?[ \t]*$|^[ \t]*(>>>|In \[\d+\]:)", re.M)
+# ? (obj?), a prompt pasted with the code (``>>> ``, ``In [3]: ``), or the
+# calls IPython writes for them, as in a notebook exported to a script
+# (``get_ipython().run_line_magic('matplotlib', 'inline')``): only such cells
+# go through IPython's transformer.
+_MAYBE = re.compile(
+    r"^[ \t]*[%!]|=[ \t]*[%!]|\?[ \t]*$|^[ \t]*(>>>|In \[\d+\]:)|get_ipython\(\)\.", re.M
+)
 _RUN = re.compile(r"^[ \t]*%run\b", re.M)
 # The kernel's own directives (requests.py, outputs.py): not IPython's.
 KERNEL_DIRECTIVES = ("%%scratch", "%%run_stale")
@@ -136,13 +140,30 @@ def _automagic(code: str) -> str:
 @lru_cache(maxsize=256)
 def _rewrite(code: str) -> Rewritten:
     try:
-        stripped = code.lstrip("\n")
+        stripped = _as_cell_magic(code.lstrip("\n"))
         if stripped.startswith("%%"):
             cell = _cell_magic(stripped)
             return Rewritten("\n".join(cell.code), "\n".join(cell.twin), changed=True)
         return _line_magics(code)
     except Unsupported as exc:
         return Rewritten(code, code, error=str(exc))
+
+
+def _as_cell_magic(cell: str) -> str:
+    """A cell that is IPython's own call for a cell magic (a notebook
+    exported to a script: ``get_ipython().run_cell_magic('bash', '', 'ls\\n')``)
+    as the ``%%`` cell it stands for; any other cell as it is."""
+    if not cell.startswith("get_ipython().run_cell_magic("):
+        return cell
+    try:
+        node = ast.parse(cell.strip(), mode="eval").body
+        args = [ast.literal_eval(a) for a in node.args] if isinstance(node, ast.Call) else []
+    except (SyntaxError, ValueError):
+        return cell
+    if len(args) != 3 or not all(isinstance(a, str) for a in args):
+        return cell
+    name, line, body = args
+    return f"%%{name} {line}".rstrip() + "\n" + body.removesuffix("\n")
 
 
 def _cell_magic(cell: str) -> CellCode:
@@ -175,7 +196,9 @@ def _line_magics(code: str) -> Rewritten:
     lead = [""] * (len(code) - len(body))
     transformed = _transform(body)
     if transformed is None:
-        return Rewritten(code, code)
+        if "get_ipython()." not in body:
+            return Rewritten(code, code)
+        transformed = body  # IPython's calls, written out already
     before = lead + body.split("\n")
     after = lead + transformed.split("\n")
     if after and after[-1] == "" and (not before or before[-1] != ""):
@@ -186,7 +209,9 @@ def _line_magics(code: str) -> Rewritten:
     parts = _Parts()
     changed = False
     for old, new in zip(before, after, strict=True):
-        replaced = None if old == new else _replace_line(new, old, parts)
+        replaced = (
+            None if old == new and "get_ipython()." not in old else _replace_line(new, old, parts)
+        )
         if replaced is None:
             # IPython's cleanup (a pasted prompt taken off) is kept; a magic
             # inside an expression is left as typed, for marimo to refuse.

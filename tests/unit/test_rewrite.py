@@ -192,3 +192,23 @@ def test_leading_empty_lines_keep_the_magic_and_the_line_numbers() -> None:
     out = rewrite("\n\n%time 1\n1/0")
     assert out.error is None
     assert out.code.split("\n")[3] == "1/0"
+
+
+@pytest.mark.parametrize(
+    ("exported", "typed"),
+    [
+        ("get_ipython().run_line_magic('matplotlib', 'inline')", "%matplotlib inline"),
+        ("get_ipython().system('echo hi')", "!echo hi"),
+        ("files = get_ipython().getoutput('ls')", "files = !ls"),
+        ("import os\nget_ipython().run_line_magic('time', 'os.getcwd()')", "import os\n%time os.getcwd()"),
+        ("get_ipython().run_cell_magic('bash', '', 'echo hi\\n')", "%%bash\necho hi"),
+        ("get_ipython().run_cell_magic('time', '', 'x = 1\\nx + 1\\n')", "%%time\nx = 1\nx + 1"),
+    ],
+)
+def test_a_notebook_exported_to_a_script_runs_its_magics(exported: str, typed: str) -> None:
+    """nbconvert and jupytext write IPython's calls for the magics."""
+    assert rewrite(exported).code == rewrite(typed).code
+
+
+def test_other_uses_of_get_ipython_are_left_to_fail_plainly() -> None:
+    assert rewrite("ip = get_ipython()").code == "ip = get_ipython()"
