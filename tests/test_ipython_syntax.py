@@ -99,6 +99,9 @@ def test_cell_magics_that_render(kc, shape) -> None:
     result, _ = cells.run("%%html\n<b id='x'>bold</b>")
     html = [m["content"]["data"].get("text/html", "") for m in result.outputs if "data" in m["content"]]
     assert any("<b id='x'>bold</b>" in h for h in html)
+    result, _ = cells.run("%%svg\n<svg width='8' height='8'><circle r='4'/></svg>")
+    html = [m["content"]["data"].get("text/html", "") for m in result.outputs if "data" in m["content"]]
+    assert any("<circle r='4'/>" in h for h in html)
     result, _ = cells.run("%%markdown\nsome **strong** words")
     html = [m["content"]["data"].get("text/html", "") for m in result.outputs if "data" in m["content"]]
     assert any("<strong>strong</strong>" in h for h in html)

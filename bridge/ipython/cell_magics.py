@@ -155,6 +155,7 @@ CELL: dict[str, Callable[[str, str], CellCode]] = {
     "script": script_magic(None),
     **{name: script_magic(name) for name in NAMED},
     "html": _marimo_value("html", "Html"),
+    "svg": _marimo_value("svg", "Html"),
     "markdown": _marimo_value("markdown", "md"),
     "latex": _marimo_value("latex", "md"),
     "sql": _marimo_value("sql", "sql"),
