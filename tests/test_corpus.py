@@ -22,6 +22,7 @@ CHOSEN = [
     "wtop-03-Semantics-Variables.ipynb",  # one name, cell after cell
     "wtop-12-Generators.ipynb",
     "wtop-15-Preview-of-Data-Science-Tools.ipynb",  # NumPy, pandas, matplotlib
+    "wtop-13-Modules-and-Packages.ipynb",  # from math import *, from numpy import *
 ]
 
 
