@@ -205,6 +205,9 @@ def test_quickref_is_a_page_of_what_this_kernel_runs(kc) -> None:
     assert page["source"] == "page"
     text = page["data"]["text/plain"]
     assert "%timeit" in text and "%load" in text and "python -m bridge convert" in text
+    listed = execute(kc, "%lsmagic")
+    [value] = listed.of_type("execute_result")  # the cell's value, as in IPython
+    assert "%timeit" in value["content"]["data"]["text/plain"]
 
 
 def test_question_mark_shows_help_as_a_pager_payload(kc) -> None:

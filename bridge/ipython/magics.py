@@ -249,10 +249,13 @@ def _quickref(args: str) -> Replacement:
 
 
 def _lsmagic(args: str) -> Replacement:
-    """``%lsmagic``: the magics this kernel runs, printed."""
+    """``%lsmagic``: the magics this kernel runs, as the cell's value."""
     from bridge.ipython.rewrite import supported
 
-    return Replacement(setup=[f"print({'Available magics: ' + supported()!r})"])
+    return Replacement(
+        setup=["import marimo as _mo"],
+        value=f"_mo.plain_text({'Available magics: ' + supported()!r})",
+    )
 
 
 def _sql(args: str) -> Replacement:
