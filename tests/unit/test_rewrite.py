@@ -166,7 +166,9 @@ def test_a_one_line_cell_naming_a_magic_is_that_magic_as_ipythons_automagic(
     assert rewrite(typed) == rewrite(as_magic)
 
 
-@pytest.mark.parametrize("python", ["ls - l", "ls", "cat = 3", "cd(1)", "cat a.txt\nx = 1"])
+@pytest.mark.parametrize(
+    "python", ["ls - l", "ls", "cat = 3", "cd(1)", "cat a.txt\nx = 1", "env = 3 +", "cat , x"]
+)
 def test_python_is_never_taken_for_automagic(python: str) -> None:
     assert rewrite(python).code == python and not rewrite(python).changed
 
