@@ -127,7 +127,7 @@ def _automagic(code: str) -> str:
     line = code.strip()
     if "\n" in line or not line or line[0] in "%!":
         return code
-    name, rest = (line.split(None, 1) + [""])[:2]
+    name, rest = [*line.split(None, 1), ""][:2]
     if name not in magics.LINE or name.startswith("pinfo") or rest.lstrip()[:1] in ("=", ","):
         return code  # IPython's AssignmentChecker: ``env = 3 +`` is Python
     try:
