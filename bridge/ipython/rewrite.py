@@ -208,9 +208,10 @@ def _line_magics(code: str) -> Rewritten:
         raise Unsupported("a magic or shell command continued over several lines")
     parts = _Parts()
     changed = False
-    for old, new in zip(before, after, strict=True):
+    exported = {index + len(lead) for index in _exported_calls("\n".join(after[len(lead):]))}
+    for index, (old, new) in enumerate(zip(before, after, strict=True)):
         replaced = (
-            None if old == new and "get_ipython()." not in old else _replace_line(new, old, parts)
+            None if old == new and index not in exported else _replace_line(new, old, parts)
         )
         if replaced is None:
             # IPython's cleanup (a pasted prompt taken off) is kept; a magic
@@ -236,6 +237,32 @@ def _line_magics(code: str) -> Rewritten:
         changed=True,
         only_asks=bool(parts.asks) and not parts.runs_code,
     )
+
+
+def _exported_calls(code: str) -> set[int]:
+    """The lines (0-based) that are a whole statement calling IPython as an
+    exported notebook does: ``get_ipython().system('ls')``, ``x =
+    get_ipython().getoutput('ls')``. Not one in a comment, a string or
+    after ``if x:``."""
+    if "get_ipython()." not in code:
+        return set()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    lines = code.split("\n")
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr):
+            value = node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            value = node.value
+        else:
+            continue
+        if (node.lineno == node.end_lineno and _magic_call(value) is not None
+                and not lines[node.lineno - 1][: node.col_offset].strip()):
+            found.add(node.lineno - 1)
+    return found
 
 
 def _transform(code: str) -> str | None:

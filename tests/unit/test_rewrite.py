@@ -212,5 +212,15 @@ def test_a_notebook_exported_to_a_script_runs_its_magics(exported: str, typed: s
     assert rewrite(exported).code == rewrite(typed).code
 
 
-def test_other_uses_of_get_ipython_are_left_to_fail_plainly() -> None:
-    assert rewrite("ip = get_ipython()").code == "ip = get_ipython()"
+@pytest.mark.parametrize(
+    "python",
+    [
+        "ip = get_ipython()",
+        "x = 1\n# get_ipython().system('ls')",  # a comment
+        's = """\nget_ipython().system(\'ls\')\n"""',  # a string
+        "if x: get_ipython().system('ls')",  # not a statement of its own line
+    ],
+)
+def test_other_uses_of_get_ipython_are_left_as_they_are(python: str) -> None:
+    out = rewrite(python)
+    assert out.code == python and out.error is None
