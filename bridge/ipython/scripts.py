@@ -17,6 +17,7 @@ Their line numbers (``$LINENO``) are those of the body either way.
 
 from __future__ import annotations
 
+import keyword
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,10 +45,12 @@ def _options(args: str, magic: str) -> _Options:
     options = _Options()
     while words:
         word = words.pop(0)
-        if word in ("--out", "--err"):
-            if not words or not words[0].isidentifier():
-                raise Unsupported(f"%%{magic}: {word} needs a Python name to keep the text in")
-            setattr(options, word[2:], words.pop(0))
+        flag, equals, value = word.partition("=")
+        if flag in ("--out", "--err"):
+            target = value if equals else (words.pop(0) if words else "")
+            if not target.isidentifier() or keyword.iskeyword(target):
+                raise Unsupported(f"%%{magic}: {flag} needs a Python name to keep the text in")
+            setattr(options, flag[2:], target)
         elif word == "--no-raise-error":
             options.raise_error = False
         elif word in ("--bg", "--proc"):
@@ -87,11 +90,16 @@ def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[
         start = f"{argv!r}, stdin=_subprocess.PIPE"
     errors = "_subprocess.PIPE" if captured else "_subprocess.STDOUT"
     missing = f"Couldn't find program: {argv[0]!r}"
+    kept = [name for name in (options.out, options.err) if name is not None]
+    feeds = not shell and not captured
     lines = [
         comment,
         "import subprocess as _subprocess",
         *(["import sys as _sys"] if captured else []),
+        *(["import threading as _threading", *_FEED] if feeds else []),
         f"_magic_script = {text_literal(text)}",
+        # As IPython: the names exist even when the program does not.
+        *([f"{' = '.join(kept)} = ''"] if kept else []),
         "try:",
         "    _process = _subprocess.Popen(",
         f"        {start},",
@@ -103,6 +111,7 @@ def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[
     ]
     body_lines: list[str] = []
     if captured:
+        # communicate() feeds stdin while it reads: no full pipe can block it.
         feed = "" if shell else "_magic_script"
         body_lines.append(f"_out, _err = _process.communicate({feed})")
         body_lines.append(f"{options.out} = _out" if options.out else 'print(_out, end="")')
@@ -110,8 +119,11 @@ def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[
             f"{options.err} = _err" if options.err else 'print(_err, end="", file=_sys.stderr)'
         )
     else:
-        if not shell:
-            body_lines += ["_process.stdin.write(_magic_script)", "_process.stdin.close()"]
+        if feeds:
+            body_lines.append(
+                "_threading.Thread(target=_feed, args=(_process.stdin, _magic_script), "
+                "daemon=True).start()"
+            )
         body_lines += ["for _line in _process.stdout:", '    print(_line, end="")']
     if options.raise_error:
         body_lines += [
@@ -121,3 +133,16 @@ def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[
     elif not captured:
         body_lines.append("_process.wait()")
     return lines + spread(body_lines, "    ")
+
+
+# The body goes to the program's stdin from a thread of its own, while the
+# cell reads the output: a long body and a long output cannot block each
+# other on full pipes. A program that stops reading early is no error.
+_FEED = [
+    "def _feed(stream, text):",
+    "    try:",
+    "        stream.write(text)",
+    "        stream.close()",
+    "    except BrokenPipeError:",
+    "        pass",
+]
