@@ -46,11 +46,29 @@ def shell_string(command: str) -> str:
     braced, names = _dollars(command)
     if not names:
         return _braces(braced)
-    if any(not name.split(".")[0].isidentifier() for name in names):
-        return repr(command)  # ``$1``: no Python name; IPython leaves it all
-    roots = sorted({name.split(".")[0] for name in names})
-    defined = " and ".join(f"{root!r} in globals()" for root in roots)
-    return f"({_braces(braced)} if {defined} else {command!r})"
+    expanded = _braces(braced)
+    if expanded == repr(braced) or not all(_is_dotted(name) for name in names):
+        # ``$1``, or a brace that is no expression (awk's ``{print $1}``):
+        # IPython's expansion fails, and it leaves the command as typed.
+        return repr(command)
+    return f"({expanded} if {' and '.join(_found(names))} else {command!r})"
+
+
+def _is_dotted(name: str) -> bool:
+    return all(part.isidentifier() for part in name.split("."))
+
+
+def _found(names: list[str]) -> list[str]:
+    """Conditions under which every ``$name`` has a value, as IPython's
+    expansion succeeds: the root is the notebook's, each attribute exists."""
+    conditions: list[str] = []
+    for name in dict.fromkeys(names):
+        root, *attributes = name.split(".")
+        conditions.append(f"{root!r} in globals()")
+        for depth, attribute in enumerate(attributes):
+            owner = ".".join([root, *attributes[:depth]])
+            conditions.append(f"hasattr({owner}, {attribute!r})")
+    return list(dict.fromkeys(conditions))
 
 
 def _dollars(command: str) -> tuple[str, list[str]]:

@@ -93,6 +93,8 @@ def test_shell_expansion_of_python_expressions() -> None:
         ("echo '$n' $n", {"n": 1}, "echo '$n' 1"),  # single quotes keep a $
         ("echo $p.name", {"p": __import__("pathlib").Path("/x/y.txt")}, "echo y.txt"),
         ("awk '{print $1}' f", {}, "awk '{print $1}' f"),
+        ("awk '{print $1}' $f", {"f": "data.txt"}, "awk '{print $1}' $f"),  # all as typed
+        ("cp $src.csv out/", {"src": "name"}, "cp $src.csv out/"),  # no attribute csv
     ],
 )
 def test_dollar_names_expand_as_ipythons_var_expand(
