@@ -172,6 +172,15 @@ def test_run_runs_a_script_whose_names_later_cells_read(kc, tmp_path, anchored) 
     assert again.status == "ok" and "30" in again.text()  # the reader, re-run
     failed = run("%run -m json.tool", "other")
     assert failed.status == "error" and "script file" in failed.content["evalue"]
+    # Where the runtime is (after %cd); sys.exit(0) ends the script quietly,
+    # and what it bound before stays; the notebook's sys.argv is its own again.
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "ends.py").write_text("import sys\nearly = 7\nsys.exit(0)\nlate = 1\n")
+    run("%cd sub", "cd")
+    ended = run("%run ends.py", "ends")
+    assert ended.status == "ok", ended.content
+    shown = run("import sys as _s\nprint(early, late, _s.argv[:1] != ['ends.py'])", "after")
+    assert shown.text().strip() == "7 None True"
 
 
 def test_load_replaces_the_cell_with_a_file_read_where_the_runtime_is(kc, tmp_path) -> None:

@@ -404,3 +404,20 @@ def test_run_all_beside_busy_loops_runs_each_cell_once(kc, tmp_path: Path) -> No
         for process in busy:
             process.kill()
             process.wait()
+
+
+def test_run_all_runs_a_script_a_cell_before_it_writes(kc) -> None:
+    """``%run`` reads its script's names when its request is read: under Run
+    All (new cells, one batch) not before the cell that writes the script
+    has run."""
+    cells = [
+        ("w", "%%writefile made_by_the_notebook.py\nmade = 5"),
+        ("r", "%run made_by_the_notebook.py"),
+        ("u", "made * 2"),
+    ]
+    sent = requests_of(kc, cells)
+    for msg in sent:
+        kc.shell_channel.send(msg)
+    results = [collect(kc, msg["header"]["msg_id"]) for msg in sent]
+    assert [r.status for r in results] == ["ok"] * 3, [r.content for r in results]
+    assert results[2].text().strip() == "10"

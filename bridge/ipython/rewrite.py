@@ -111,7 +111,7 @@ def rewrite(code: str) -> Rewritten:
     code = _automagic(code)
     if not _MAYBE.search(code) or code.lstrip("\n").startswith(KERNEL_DIRECTIVES):
         return Rewritten(code, code)
-    if _RUN.search(code):
+    if runs_script(code):
         return _rewrite.__wrapped__(code)  # %run reads its script: not cached
     return _rewrite(code)
 
@@ -135,6 +135,11 @@ def _automagic(code: str) -> str:
     except SyntaxError:
         return f"%{line}"
     return code
+
+
+def runs_script(code: str) -> bool:
+    """Whether the cell holds ``%run`` (run.py reads the script's names)."""
+    return _RUN.search(code) is not None
 
 
 @lru_cache(maxsize=256)

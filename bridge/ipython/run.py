@@ -3,23 +3,36 @@ the notebook's.
 
 IPython runs the file as ``__main__`` (``sys.argv`` its name and
 arguments) in a namespace of its own, then puts what it defined in the
-user's namespace; ``-i`` runs it in the user's namespace. Here the script
-runs through ``runpy.run_path`` and the names it defines at its top level
-(read from the file now, so marimo knows them: other cells read them
-reactively) are taken from what it left (None for one it did not bind this
-time). ``_private`` names stay the script's, as a marimo cell's do.
+user's namespace; ``-i`` starts that namespace from the user's. A
+``sys.exit(0)`` in the script ends it quietly. Here the same, in plain
+Python, and the names the script defines at its top level (read from the
+file when the cell is rewritten, so marimo knows them: other cells read
+them reactively) are taken from what it left: None for one it did not
+bind this time.
 
-The file is read when the cell is rewritten, from the kernel's directory:
-run again after editing the script, the cell defines what it defines then.
+Not taken: ``_private`` names, which stay the script's as a marimo cell's
+do, and the names the script binds by ``import`` or as a ``for`` loop's
+variable. A notebook usually imports ``numpy as np`` itself, and marimo
+allows one defining cell per name; a helper script's own imports and loop
+counters would make each of those a second definition.
+
+The file is found where the runtime is (``%cd`` moves it): ``directory``
+is the kernel's hook for it, the kernel's own directory until a runtime
+runs.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import shlex
+from collections.abc import Callable
 
-from bridge.ipython.replacement import Piece, Replacement, Unsupported
+from bridge.ipython.replacement import Piece, Replacement, Statement, Unsupported
 from bridge.notebook.defs import defined_names
+
+# Where relative paths are read from: set by the kernel (runtime_host.cwd).
+directory: Callable[[], str] = os.getcwd
 
 
 def run(args: str) -> Replacement:
@@ -27,7 +40,7 @@ def run(args: str) -> Replacement:
         words = shlex.split(args)
     except ValueError as exc:
         raise Unsupported(f"%run {args}: {exc}") from exc
-    interactive = "-i" in words[:1]
+    interactive = words[:1] == ["-i"]
     if interactive:
         words = words[1:]
     if not words or words[0].startswith("-"):
@@ -35,28 +48,69 @@ def run(args: str) -> Replacement:
             f"%run {args}: this kernel runs a script file (%run [-i] script.py [args]); "
             "IPython's other options (-m, -t, -d, -p, -e, -n) are not supported"
         )
-    path, argv = words[0], words
-    if not path.endswith(".py") and os.path.isfile(path + ".py"):
-        path += ".py"  # IPython adds the extension too
-    names = sorted(n for n in _defined(path) if not n.startswith("_"))
+    path = os.path.expanduser(words[0])  # the kernel's home is the runtime's
+    found = os.path.join(directory(), path)
+    if not path.endswith(".py") and not os.path.isfile(found) and os.path.isfile(found + ".py"):
+        path, found = path + ".py", found + ".py"  # IPython adds the extension too
+    names = _shared(found)
+    start = "{**globals(), " if interactive else "{"
     setup: list[Piece] = [
-        "import runpy as _runpy",
         "import sys as _sys",
-        f"_argv, _sys.argv = _sys.argv, {[path, *argv[1:]]!r}",
-        f"_ran = _runpy.run_path({path!r}, "
-        + ("init_globals=dict(globals()), " if interactive else "")
-        + "run_name='__main__')",
-        "_sys.argv = _argv",
+        "import tokenize as _tokenize",
+        f"_ran = {start}'__name__': '__main__', '__file__': {path!r}}}",
+        f"_argv, _sys.argv = _sys.argv, {[path, *words[1:]]!r}",
+        _guarded(path),
     ]
     if names:
-        setup.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = "
-                     f"{', '.join(f'_ran.get({n!r})' for n in names)}")
+        setup.append(f"{', '.join(names)} = {', '.join(f'_ran.get({n!r})' for n in names)}")
     return Replacement(setup=setup)
 
 
-def _defined(path: str) -> frozenset[str]:
+def _guarded(path: str) -> Statement:
+    """Run the file in ``_ran``; ``sys.exit(0)`` ends it quietly, as in
+    IPython; ``sys.argv`` is the notebook's again afterwards."""
+    text = "\n".join([
+        "try:",
+        f"    with _tokenize.open({path!r}) as _file:",
+        f"        exec(compile(_file.read(), {path!r}, 'exec'), _ran)",
+        "except SystemExit as _exit:",
+        "    if _exit.code not in (0, None):",
+        "        raise",
+        "finally:",
+        "    _sys.argv = _argv",
+    ])
+    return Statement(text, text, joins=False)
+
+
+def _shared(path: str) -> list[str]:
+    """The names of the script the notebook gets (see the module's docstring)."""
     try:
-        with open(os.path.expanduser(path), encoding="utf-8") as file:
-            return defined_names(file.read())
-    except (OSError, UnicodeDecodeError):
-        return frozenset()  # the run says what is wrong with the file
+        with open(path, encoding="utf-8") as file:
+            source = file.read()
+        tree = ast.parse(source)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return []  # the run says what is wrong with the file
+    kept_apart: set[str] = set()
+    for node in _top_level(tree.body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            kept_apart |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            kept_apart |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    return sorted(n for n in defined_names(source) - kept_apart if not n.startswith("_"))
+
+
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements that run at the module's level, blocks included, not the
+    bodies of functions and classes."""
+    found: list[ast.stmt] = []
+    for node in body:
+        found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                found += _top_level(block)
+        for handler in getattr(node, "handlers", []) or []:
+            found += _top_level(handler.body)
+    return found

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.ipython.rewrite import runs_script
 from bridge.jupyter.admission import Admitted, admitted
 from bridge.jupyter.outputs import RUN_STALE, SCRATCH_MAGIC
 from bridge.jupyter.run_all import read_ahead
@@ -144,6 +145,9 @@ def _ordinary(request: Admitted) -> bool:
         and not deleted
         and not any(word in code for word in _ASKS)
         and _STATE not in code
+        # %run reads its script when rewritten: not before earlier cells ran
+        # (a %%writefile of it), so not read ahead.
+        and not runs_script(request.code)
     )
 
 

@@ -20,6 +20,7 @@ from ipykernel.kernelbase import Kernel
 from tornado import ioloop
 
 from bridge import __version__
+from bridge.ipython import run as ipython_run
 from bridge.jupyter import info
 from bridge.jupyter.interaction import InteractionRuns
 from bridge.jupyter.introspection import CONCURRENT_REQUESTS, Introspection
@@ -61,6 +62,8 @@ class MarimoKernel(Kernel):
             records, loop, lambda n: notes.dispatch(n), lambda r: notes.runtime_started(r),
             lambda: notes.runtime_lost(),
         )
+        # %run and %load read files where the runtime is (%cd moves it).
+        ipython_run.directory = host.cwd
         self._introspection = Introspection(
             host.ensure, self.log,
             names=records.cells.defined_names,

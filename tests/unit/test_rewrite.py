@@ -226,3 +226,23 @@ def test_a_notebook_exported_to_a_script_runs_its_magics(exported: str, typed: s
 def test_other_uses_of_get_ipython_are_left_as_they_are(python: str) -> None:
     out = rewrite(python)
     assert out.code == python and out.error is None
+
+
+def test_run_gives_the_notebook_the_scripts_own_names_only(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Functions, classes and assignments; not its imports, loop variables
+    or _private names, which a notebook's own cells would define again."""
+    from bridge.ipython import run
+
+    (tmp_path / "helpers.py").write_text(
+        "import numpy as np\nfrom os import path\nfor i in range(2):\n    pass\n"
+        "def f():\n    import json\n    return 1\nclass K:\n    pass\nvalue = f()\n_secret = 1\n"
+        "if value:\n    shown = 2\n"
+    )
+    monkeypatch.setattr(run, "directory", lambda: str(tmp_path))
+    code = rewrite("%run helpers").code  # .py added, as IPython adds it
+    assert code.splitlines()[-1] == (
+        "K, f, shown, value = _ran.get('K'), _ran.get('f'), _ran.get('shown'), _ran.get('value')"
+    )
+    assert "'helpers.py'" in code
