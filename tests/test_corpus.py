@@ -95,7 +95,7 @@ def test_the_converted_notebook_runs_with_a_fresh_kernel(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert "cell 2: r -> r_1" in done.stdout
-    assert "cell 4: from math import * -> the 2 names of it the notebook uses" in done.stdout
+    assert "cell 4: from math import * -> the 2 names of it the notebook reads" in done.stdout
     ran = _idless_run(tmp_path / "new.ipynb", {"MARIMO_BRIDGE_TWIN": "0"})
     assert not [o for c in ran.cells for o in c.outputs if o.output_type == "error"]
     assert "6.28" in str(ran.cells[2].outputs[0]["data"]["text/plain"])

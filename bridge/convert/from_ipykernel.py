@@ -61,7 +61,8 @@ class Report:
     def lines(self) -> list[str]:
         out = [
             f"cell {s.cell}: from {s.module} import * -> " + (
-                f"the {len(s.names)} names of it the notebook uses" if s.names is not None
+                f"the {len(s.names)} name{'s' if len(s.names) != 1 else ''} of it the "
+                "notebook reads" if s.names is not None
                 else f"kept ({s.module} does not import here)"
             )
             for s in self.stars

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bridge.convert.masks import mask
 from bridge.ipython.replacement import WIDTH
+from bridge.notebook.analysis import names
 
 # A star import on a line of its own at the top level (a trailing comment kept).
 _STAR = re.compile(r"^from\s+(?P<module>[A-Za-z_][\w.]*)\s+import\s+\*\s*(?P<comment>#.*)?$")
@@ -55,13 +56,9 @@ def expand(sources: list[str], folder: Path | None) -> tuple[list[str], list[Sta
     Cells may hold IPython syntax: the names they read are taken from their
     masked form (masks.py), and a star import is a line of its own at the
     cell's top level, which masking leaves as it is."""
-    trees = [_parsed(mask(source).source) for source in sources]
-    read = {
-        node.id
-        for tree in trees
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-    }
+    masked = [mask(source).source for source in sources]
+    trees = [_parsed(source) for source in masked]
+    read = set().union(*(_free(source) for source in masked))
     known: dict[str, list[str] | None] = {}  # module -> what its star binds
     out: list[str] = []
     stars: list[Star] = []
@@ -89,6 +86,19 @@ def expand(sources: list[str], folder: Path | None) -> tuple[list[str], list[Sta
             stars.append(Star(number, module, used))
         out.append("\n".join(lines))
     return out, stars
+
+
+def _free(source: str) -> frozenset[str]:
+    """The global names a cell reads (marimo's analysis: not a function's
+    parameters, not what the cell itself binds before reading it), its star
+    imports left out so that it compiles."""
+    found = names("\n".join("pass" if _STAR.match(line) else line for line in source.split("\n")))
+    if found is not None:
+        return found.refs
+    return frozenset(  # a cell marimo cannot compile: every name it loads
+        node.id for node in ast.walk(_parsed(source))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    )
 
 
 def _parsed(source: str) -> ast.Module:

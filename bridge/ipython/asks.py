@@ -101,13 +101,14 @@ def _read(target: str, cwd: str) -> str:
     from IPython.utils import openpy
 
     if target.startswith(("http://", "https://")):
-        try:
-            return str(openpy.read_py_url(target, skip_encoding_cookie=True))
-        except UnicodeDecodeError:
-            from urllib.request import urlopen
+        from urllib.request import urlopen
 
-            with urlopen(target) as response:
-                return str(response.read().decode("latin1"))
+        try:
+            try:
+                return str(openpy.read_py_url(target, skip_encoding_cookie=True))
+            except UnicodeDecodeError:
+                with urlopen(target, timeout=30) as response:
+                    return str(response.read().decode("latin1"))
         except OSError as exc:
             raise LoadError("ValueError", f"'{target}' could not be read: {exc}") from exc
     path = os.path.join(cwd, os.path.expanduser(target))

@@ -7,7 +7,8 @@ formatter tries one representation and, when it raises, shows nothing
 (its traceback goes to the cell's traceback, which a successful cell does
 not show). In the runtime, this wraps marimo's ``try_format`` (private,
 ``marimo._output.formatting``; tests/unit/test_runtime_hooks.py fails
-loudly when it moves): when marimo's formatting of an object failed,
+loudly when it moves): when marimo's formatting of an object failed
+(with a traceback or, as for IPython's ``Image``, without one),
 IPython's formatter formats it instead, printing the formatter's error to
 the cell's stderr as IPython does without a shell, and the best
 representation that worked is the output.
@@ -34,11 +35,11 @@ def install() -> None:
     def try_format(obj: Any, include_opinionated: bool | None = None) -> Any:
         formatted = original(obj, include_opinionated)
         failure = formatted.exception
+        # A failure may come without a traceback: marimo's own formatter of
+        # IPython's Image fails so (it reads ``Image._MIMETYPES``, gone in
+        # IPython 9) and shows nothing; IPython's formatter gives the image.
         if (formatted.traceback is None and failure is None) or obj is None:
-            # A failure without a traceback: marimo's own formatter of
-            # IPython's Image fails so (it reads ``Image._MIMETYPES``, gone in
-            # IPython 9) and shows nothing; IPython's gives the image.
-            return formatted
+            return formatted  # marimo formatted it
         if failure is not None and (
             not isinstance(failure, Exception) or isinstance(failure, ImportError)
         ):

@@ -10,15 +10,18 @@ runtime. The rewriting itself is bridge/ipython.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bridge.ipython.asks import Ask, Help, Load, Page, loaded
+from bridge.ipython.asks import Ask, Help, Load, LoadError, Page, loaded
 from bridge.ipython.rewrite import Rewritten
 from bridge.runtime.client import RuntimeClient
 
 Inspect = Callable[[str, int, int], Awaitable[dict[str, Any]]]
+# Seconds a %load may take (a URL that does not answer).
+LOAD_TIMEOUT = 60.0
 
 
 class IPythonFace:
@@ -62,11 +65,22 @@ class IPythonFace:
             elif isinstance(ask, Page):
                 payload.append({"source": "page", "data": {"text/plain": ask.text}, "start": 0})
             elif isinstance(ask, Load):
-                text, warnings = loaded(ask.args, self._cwd())
+                text, warnings = await self._load(ask.args)
                 for warning in warnings:
                     warn(warning)
                 payload.append({"source": "set_next_input", "text": text, "replace": True})
         return payload
+
+    async def _load(self, args: str) -> tuple[str, list[str]]:
+        """%load off the event loop (a URL may be slow), within a minute."""
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(loaded, args, self._cwd()), LOAD_TIMEOUT
+            )
+        except TimeoutError as exc:
+            raise LoadError(
+                "TimeoutError", f"%load {args}: nothing read in {LOAD_TIMEOUT:.0f} s"
+            ) from exc
 
     def set_auto_reload(self, runtime: RuntimeClient, mode: str) -> None:
         """%autoreload: marimo's module autoreloader, runtime.auto_reload."""

@@ -172,8 +172,8 @@ def test_a_star_import_becomes_the_names_the_notebook_uses(
 ) -> None:
     """marimo refuses ``import *``; convert writes out what it binds (the
     module's ``__all__``, or its public names), keeping those the notebook
-    reads, IPython lines included; a name another cell defines too is then
-    renamed as any name defined twice."""
+    reads (free names, as marimo sees them: not parameters, not a cell's own
+    names), IPython lines included."""
     (tmp_path / "helpers_mod.py").write_text("def double(x):\n    return 2 * x\n\n_hidden = 1\n")
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -186,13 +186,13 @@ def test_a_star_import_becomes_the_names_the_notebook_uses(
     converted, report = convert(nb, tmp_path)
     code = [c["source"] for c in converted["cells"]]
     assert code[0] == (
-        "from math import e, log, pi, sqrt  # everything\nfrom helpers_mod import double"
+        "from math import log, pi, sqrt  # everything\nfrom helpers_mod import double"
     )
     assert code[1] == nb.cells[1].source
-    assert code[2] == "e_1 = 5\ne_1 + pi"  # math's e stays math's for its readers
+    assert code[2] == "e = 5\ne + pi"  # its own e, which it reads after binding it
     assert code[3] == "import os.path as _os_path  # was: from os.path import * (no name of it is used)"
     assert code[4] == nb.cells[4].source
-    assert "cell 1: from math import * -> the 4 names of it the notebook uses" in report.lines()
+    assert "cell 1: from math import * -> the 3 names of it the notebook reads" in report.lines()
     assert "cell 5: from no_such_module_here import * -> kept (no_such_module_here does not import here)" in report.lines()
     # What convert wrote is Python marimo accepts: no star import is left to refuse.
     namespace: dict = {}

@@ -63,3 +63,9 @@ def test_load_and_quickref_are_asks_of_the_frontend_and_run_nothing() -> None:
     assert "%load" in quickref.asks[0].text and "%%perl" in quickref.asks[0].text  # type: ignore[union-attr]
     # %load replaces the cell's text: with other code beside it, it is refused.
     assert "a cell of its own" in (rewrite("x = 1\n%load mod.py").error or "")
+
+
+def test_a_url_that_cannot_be_read_is_an_error_that_says_so(folder: Path) -> None:
+    with pytest.raises(LoadError) as failed:
+        loaded("http://127.0.0.1:9/script.py", str(folder))  # nothing listens there
+    assert failed.value.ename == "ValueError" and "could not be read" in failed.value.evalue
