@@ -70,7 +70,7 @@ class Report:
         out += [f"cell {n}: {old} -> {new}" for n, old, new in self.renamed]
         out += [f"cell {n}: repeated import of {name} removed" for n, name in self.imports_removed]
         out += [
-            f"cell {n}: left as written (an IPython line in it could not be renamed): "
+            f"cell {n}: its names left as written (an IPython line in it could not be renamed): "
             "rename its names by hand"
             for n in self.kept
         ]
