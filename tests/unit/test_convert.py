@@ -163,8 +163,8 @@ def test_a_cell_whose_ipython_cannot_take_the_renaming_is_kept_and_reported() ->
     )
     assert code[1] == "x = 2\n%time for i in range(3): x += i"
     assert code[2] == 's = """\nReally?\n"""\n%time q = 1\nx = 3'
-    assert any(line.startswith("cell 2: left as written") for line in lines)
-    assert any(line.startswith("cell 3: left as written") for line in lines)
+    assert any(line.startswith("cell 2: its names left as written") for line in lines)
+    assert any(line.startswith("cell 3: its names left as written") for line in lines)
 
 
 def test_a_star_import_becomes_the_names_the_notebook_uses(
