@@ -115,3 +115,22 @@ def test_restart_keeps_the_twin_intact(
     expect(nb.output(2)).not_to_contain_text("Error")
     after = nb.wait_twin(*codes)
     assert after.count("@app.cell") == 3, after
+
+
+def test_load_fills_the_cell_and_run_defines_a_scripts_names(notebook: Notebook) -> None:
+    """%load is a request to JupyterLab (set_next_input): the cell's text
+    becomes the file's, nothing runs; run again, it is an ordinary cell. A
+    %run cell gives later cells the script's names."""
+    nb = notebook
+    (nb.folder / "exercise.py").write_text("def solve():\n    return 42\n")
+    (nb.folder / "helpers.py").write_text("def triple(x):\n    return 3 * x\n")
+    nb.type(0, "%load exercise.py")
+    nb.run(0)
+    expect(nb.editor(0)).to_contain_text("def solve():")
+    assert nb.code(0) == "# %load exercise.py\ndef solve():\n    return 42"
+    nb.run(0)
+    last = nb.append("%run helpers.py")
+    nb.run(last)
+    reader = nb.append("triple(solve())")
+    nb.run(reader)
+    expect(nb.output(reader)).to_contain_text("126")
