@@ -3,8 +3,8 @@
 Prints each cell's code and outputs, then edits one cell of reactive.ipynb,
 re-runs only that cell, and shows the dependents that updated themselves,
 and the marimo twin the kernel kept of it (written to a temporary folder).
-Then habits.ipynb: magics, shell commands, display() and clear_output(), and
-the plain Python its twin holds for them. Then ipykernel.ipynb, a notebook
+Then habits.ipynb: magics, shell commands, display() and clear_output(), a
+script magic and %run, and the plain Python its twin holds for them. Then ipykernel.ipynb, a notebook
 written for ipykernel: run as it is, the cell that defines ``x`` again fails
 with marimo's MultipleDefinitionError and the way over; ``python -m bridge
 convert`` renames it, and the converted notebook runs top to bottom, its
