@@ -4,11 +4,12 @@ Prints each cell's code and outputs, then edits one cell of reactive.ipynb,
 re-runs only that cell, and shows the dependents that updated themselves,
 and the marimo twin the kernel kept of it (written to a temporary folder).
 Then habits.ipynb: magics, shell commands, display() and clear_output(), a
-script magic and %run, and the plain Python its twin holds for them. Then ipykernel.ipynb, a notebook
-written for ipykernel: run as it is, the cell that defines ``x`` again fails
-with marimo's MultipleDefinitionError and the way over; ``python -m bridge
-convert`` renames it, and the converted notebook runs top to bottom, its
-figure shown as Jupyter's inline backend shows it. Last, a widget: a
+script magic and %run, and the plain Python its twin holds for them. Then
+ipykernel.ipynb, a notebook written for ipykernel: run as it is, the cell
+that defines ``x`` again fails with marimo's MultipleDefinitionError and the
+way over; ``python -m bridge convert`` renames it, and the converted
+notebook runs top to bottom, its figure shown as Jupyter's inline backend
+shows it. Last, a widget: a
 ``mo.ui.slider`` is a Jupyter widget, and moving it (a comm message, as
 JupyterLab's widget manager sends one) re-runs the cell that reads it, whose
 output is updated in its own place.
