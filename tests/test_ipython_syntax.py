@@ -89,6 +89,7 @@ def test_magics_and_shell_commands_define_names_for_later_cells(kc, tmp_path, sh
     shown = cells.ok("%%capture captured\nprint('kept aside')")
     assert "kept aside" not in shown
     assert cells.ok("captured.stdout") == "'kept aside\\n'"
+    assert cells.ok("captured()").strip() == "kept aside"  # IPython's CapturedIO
 
     assert cells.ok("%matplotlib inline\n%config InlineBackend.figure_format = 'retina'") == ""
 

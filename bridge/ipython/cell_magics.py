@@ -105,7 +105,8 @@ def _marimo_value(name: str, function: str) -> Callable[[str, str], CellCode]:
 
 def _capture(args: str, body: str) -> CellCode:
     """``%%capture name``: stdout and stderr kept in ``name.stdout`` and
-    ``name.stderr``; what the body defines stays defined.
+    ``name.stderr`` (``name()`` and ``name.show()`` print them again); what
+    the body defines stays defined.
 
     In the runtime, the ``with`` line is the ``%%capture`` line (its modules
     imported where it needs them), so the body's lines keep their numbers."""
@@ -127,22 +128,33 @@ def _capture(args: str, body: str) -> CellCode:
         f"{stream}={dict(kept)[stream]}.getvalue()" if stream in dict(kept) else f"{stream}=''"
         for stream in ("stdout", "stderr")
     )
-    result = f"{target} = _types.SimpleNamespace({values})"
+    streams = ", ".join(dict(kept).get(stream, "None") for stream in ("stdout", "stderr"))
+    # IPython's own CapturedIO where IPython is (the kernel's runtime always):
+    # ``cap()``, ``cap.show()``, ``cap.stdout``; a marimo without IPython
+    # keeps the text.
+    result = [
+        "try:",
+        f"{INDENT}from IPython.utils.capture import CapturedIO as _CapturedIO",
+        "except ImportError:",
+        f"{INDENT}import types as _types",
+        f"{INDENT}{target} = _types.SimpleNamespace({values})",
+        "else:",
+        f"{INDENT}{target} = _CapturedIO({streams})",
+    ]
     code = [
         with_line("__import__('contextlib')", lambda v: f"{v} := __import__('io').StringIO()")
         + f"  {comment}",
         *_indented(body),
-        *one_line(["import types as _types", result]),
+        *result,  # after the body: no line of the user's moves
     ]
     made = [f"{', '.join(v for _, v in kept)} = {', '.join('_io.StringIO()' for _ in kept)}"]
     twin = [
         comment,
         *(["import contextlib as _contextlib", "import io as _io"] if kept else []),
-        "import types as _types",
         *(made if kept else []),
         with_line("_contextlib", lambda v: v),
         *_indented(body),
-        result,
+        *result,
     ]
     return CellCode(code, twin)
 
