@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from bridge.convert.masks import mask
@@ -59,7 +60,6 @@ def expand(sources: list[str], folder: Path | None) -> tuple[list[str], list[Sta
     masked = [mask(source).source for source in sources]
     trees = [_parsed(source) for source in masked]
     read = set().union(*(_free(source) for source in masked))
-    known: dict[str, list[str] | None] = {}  # module -> what its star binds
     out: list[str] = []
     stars: list[Star] = []
     for number, (source, tree) in enumerate(zip(sources, trees, strict=True), start=1):
@@ -74,9 +74,7 @@ def expand(sources: list[str], folder: Path | None) -> tuple[list[str], list[Sta
             if match is None or match.group("module") not in tops:
                 continue
             module = match.group("module")
-            if module not in known:
-                known[module] = exports(module, folder)
-            public = known[module]
+            public = exports(module, folder)
             if public is None:
                 stars.append(Star(number, module, None))
                 continue
@@ -127,8 +125,10 @@ def _written_out(module: str, names: tuple[str, ...]) -> str:
     return "\n".join([f"from {module} import (", *(f"    {r}" for r in rows), ")"])
 
 
+@lru_cache(maxsize=64)
 def exports(module: str, folder: Path | None) -> list[str] | None:
-    """What ``from module import *`` binds, read in a child interpreter."""
+    """What ``from module import *`` binds, read in a child interpreter
+    (once per module and folder: a notebook, or a corpus, asks again)."""
     env = {**os.environ, "MPLBACKEND": "Agg"}  # pylab must not open a window
     try:
         done = subprocess.run(
