@@ -32,6 +32,8 @@ CELLS = [
     "fig3 = plt.figure()\nplt.plot([0, 1])\nplt.show()",
     "plt.figure(); plt.plot([5]); print('drawn')",
     "from mpl_toolkits import mplot3d\nfig4 = plt.figure()\nax3 = plt.axes(projection='3d')",
+    "plt.hist(np.arange(10))",  # a tuple marimo shows as text: the figure still shown
+    "plt.boxplot([1, 2, 3])",  # a dict of artists marimo shows as its figure: once
     "nothing_drawn = 1",
 ]
 

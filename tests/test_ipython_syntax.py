@@ -132,8 +132,8 @@ def test_an_unknown_magic_says_what_the_kernel_supports(kc) -> None:
     assert "%who is not supported by the marimo kernel" in evalue
     assert "%time" in evalue and "%%writefile" in evalue and "!cmd" in evalue
     assert "marimo.app" not in evalue  # not marimo's SyntaxError with a link
-    cell_magic = execute(kc, "%%javascript\nalert(1)")
-    assert "%%javascript is not supported" in cell_magic.content["evalue"]
+    cell_magic = execute(kc, "%%cython\ndef f(): pass")
+    assert "%%cython is not supported" in cell_magic.content["evalue"]
     # Nothing was recorded: the next cell runs as usual.
     assert execute(kc, "1 + 1").text() == "2"
 
@@ -148,8 +148,8 @@ def test_script_magics_run_their_program_on_the_body(kc, shape) -> None:
     assert cells.ok("kept") == "'42\\n'"  # a name later cells read
     missing = cells.ok("%%script no-such-program-here\nx")
     assert missing.strip() == "Couldn't find program: 'no-such-program-here'"
-    result, _ = cells.run("%%script --bg python3\nx")
-    assert result.status == "error" and "--bg" in result.content["evalue"]
+    assert cells.ok("%%script --bg --out later python3\nprint(6 * 7)") == ""
+    assert cells.ok("later.read().decode()") == "'42\\n'"  # bytes, as IPython's stream
 
 
 @pytest.mark.parametrize("anchored", [True, False], ids=["jupyterlab", "nbclient"])
@@ -461,3 +461,120 @@ def test_a_traceback_names_the_line_the_user_typed(kc, typed: str, line: int) ->
     assert result.status == "error" and result.content["ename"] == "ZeroDivisionError"
     frames = [f for f in result.content["traceback"] if "Cell In[" in f]
     assert frames and f", line {line}" in frames[-1], result.content["traceback"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_output_history_names_read_what_ipython_keeps(kc, shape) -> None:
+    """``_``, ``__``, ``___``, ``_N``, ``Out[N]``, ``In[N]``, ``_i``, ``_iN``:
+    the values and inputs of the cells Jupyter ran, by execution count."""
+    cells = Cells(kc, shape)
+    first, _ = cells.run("6 * 7")
+    n = first.content["execution_count"]
+    assert cells.ok("_ + 1") == "43"
+    assert cells.ok("x_ = 1") == ""  # no value: the history does not move
+    cells.ok("'third'")
+    assert cells.ok("print(_, __, ___)").strip() == "third 43 42"
+    assert cells.ok(f"print(Out[{n}], _{n})").strip() == "42 42"
+    assert cells.ok(f"print(In[{n}], _i{n}, sep='|')").strip() == "6 * 7|6 * 7"
+    assert cells.ok("print(_i)").strip() == f"print(In[{n}], _i{n}, sep='|')"
+    cells.ok("'quiet';")  # a trailing ; keeps no value, as in IPython
+    assert cells.ok("_") != "'quiet'"
+    # A value that shows a figure is not kept: it would keep the figure alive.
+    cells.ok("'before the plot'")
+    cells.ok("import matplotlib.pyplot as plt\nplt.plot([1, 2])")
+    assert cells.ok("print(_)").strip() == "before the plot"
+    # A cell's own ``_`` is its own; a number with no output is a NameError.
+    assert cells.ok("for _ in range(3):\n    pass\n_") == "2"
+    missing, shown = cells.run("_99999")
+    assert missing.status == "error" and missing.content["ename"] == "NameError", shown
+
+
+def test_a_future_import_after_other_lines_runs_as_in_ipython(kc) -> None:
+    """IPython compiles a cell statement by statement: a future import may
+    follow other lines, and sit in a %%capture body."""
+    late = execute(kc, "%matplotlib inline\nfrom __future__ import division, print_function\n7 / 2")
+    assert late.status == "ok", late.text()
+    assert late.of_type("execute_result")[0]["content"]["data"]["text/plain"] == "3.5"
+    captured = execute(kc, "%%capture out\nfrom __future__ import print_function\nprint('kept')")
+    assert captured.status == "ok", captured.text()
+    assert execute(kc, "out.stdout").of_type("execute_result")[0]["content"]["data"][
+        "text/plain"] == "'kept\\n'"
+    # A feature that is not mandatory still has to come first, as in Python.
+    annotations = execute(kc, "x__ = 1\nfrom __future__ import annotations", stop_on_error=False)
+    assert annotations.status == "error" and "beginning of the file" in annotations.text()
+
+
+def test_javascript_xmode_and_a_lone_question_mark(kc) -> None:
+    js = execute(kc, "%%javascript\nconsole.log('hi')")
+    assert js.status == "ok", js.text()
+    [shown] = js.of_type("display_data")
+    assert shown["content"]["data"]["application/javascript"].strip() == "console.log('hi')"
+    mode = execute(kc, "%xmode context")
+    assert mode.status == "ok" and "Exception reporting mode: Context" in mode.text()
+    usage = execute(kc, "?")
+    assert usage.status == "ok"
+    assert "Quick Reference" in usage.content["payload"][0]["data"]["text/plain"]
+
+
+def test_history_prints_this_sessions_inputs_as_ipython_does(kc) -> None:
+    first = execute(kc, "a__ = 1")
+    n = first.content["execution_count"]
+    execute(kc, "b__ = 2\nb__ * 3")
+    numbered = execute(kc, f"%history -n {n}-{n + 1}")
+    assert numbered.status == "ok"
+    assert numbered.text() == f"{n:>4}: a__ = 1\n{n + 1:>4}:\nb__ = 2\nb__ * 3\n"
+    outputs = execute(kc, f"%history -o {n + 1}")
+    assert outputs.text() == "b__ = 2\nb__ * 3\n6\n"
+    last = execute(kc, "%history -l 1")
+    assert last.text() == f"%history -o {n + 1}\n"
+    refused = execute(kc, "%history -f out.py", stop_on_error=False)
+    assert refused.status == "error" and "this session's inputs only" in refused.text()
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_capture_keeps_displays_and_figures_until_shown(kc, shape) -> None:
+    """As IPython's %%capture: what the body displays, and the figure it
+    leaves open, are not shown; ``cap()`` shows them, after the text."""
+    cells = Cells(kc, shape)
+    quiet, shown = cells.run(
+        "%%capture cap\nimport matplotlib.pyplot as plt\nprint('text')\n"
+        "display({'text/plain': 'displayed'}, raw=True)\nplt.plot([1, 2, 3])"
+    )
+    assert quiet.status == "ok" and shown == "", shown
+    sent = [m["content"].get("data", {}) for m in quiet.outputs]
+    assert not any("image/png" in d or "displayed" in str(d) for d in sent), sent
+    assert not quiet.of_type("stream")
+    assert cells.ok("len(cap.outputs)") == "2"
+    again, shown = cells.run("cap()")
+    assert again.status == "ok"
+    outputs = [o["data"] for o in cells.nb.cells[list(cells.nb.cells)[-1]]
+               if any(o["data"].values())]
+    assert [o.get("text/plain") for o in outputs[:2]] == ["text\n", "displayed"], outputs
+    assert len(outputs) == 3 and "image/png" in outputs[2], shown
+    # --no-display lets them through.
+    through, shown = cells.run("%%capture --no-display\nprint('hidden')\ndisplay('seen')")
+    assert through.status == "ok" and shown == "'seen'"
+
+
+def test_get_ipython_serves_the_calls_notebooks_make_on_it(kc) -> None:
+    """``ip = get_ipython()`` then its magics, shell calls and formatters,
+    where the rewriting of a whole-statement call cannot reach."""
+    timed = execute(kc, "ip = get_ipython()\nif True:\n    ip.run_line_magic('time', 'y_ = 6 * 7')")
+    assert timed.status == "ok" and "Wall time:" in timed.text(), timed.text()
+    assert execute(kc, "y_").text() == "42"  # defined in the cell's namespace
+    lines = execute(kc, "print(get_ipython().getoutput('echo one; echo two'))")
+    assert lines.text() == "['one', 'two']\n"
+    cell = execute(kc, "ip.run_cell_magic('capture', 'quiet', 'print(1)')\nquiet.stdout")
+    assert cell.text() == "'1\\n'"
+    registered = execute(
+        kc,
+        "class Money:\n    pass\n"
+        "ip.display_formatter.formatters['text/html'].for_type(Money, lambda obj: '<b>$ 5</b>')\n"
+        "display(Money())",
+    )
+    assert registered.status == "ok", registered.text()
+    [shown] = registered.of_type("display_data")
+    assert shown["content"]["data"]["text/html"] == "<b>$ 5</b>"
+    missing = execute(kc, "ip.events", stop_on_error=False)
+    assert missing.status == "error" and missing.content["ename"] == "AttributeError"
+    assert "run_line_magic" in missing.content["evalue"]

@@ -56,6 +56,8 @@ class Report:
     # Cells left as written: their IPython lines could not take the renaming.
     kept: list[int] = field(default_factory=list)
     stars: list[Star] = field(default_factory=list)
+    # Cells whose pasted prompts (``>>> ``, ``In [1]: ``) were taken off.
+    prompts: list[int] = field(default_factory=list)
     cells_changed: int = 0
 
     def lines(self) -> list[str]:
@@ -67,6 +69,7 @@ class Report:
             )
             for s in self.stars
         ]
+        out += [f"cell {n}: pasted prompts taken off" for n in self.prompts]
         out += [f"cell {n}: {old} -> {new}" for n, old, new in self.renamed]
         out += [f"cell {n}: repeated import of {name} removed" for n, name in self.imports_removed]
         out += [
@@ -88,6 +91,21 @@ def transforms() -> list[Callable[[list[str]], list[str]]]:
     return [transform_remove_duplicate_imports, transform_duplicate_definitions]
 
 
+_PROMPT = re.compile(r"^[ \t]*(>>>|In \[\d+\]:)", re.M)
+
+
+def without_prompts(source: str) -> str:
+    """``source`` without the prompts pasted with it (``>>> ``, ``... ``,
+    ``In [1]: ``, ``   ...: ``), by IPython's own cleanup transforms."""
+    if not _PROMPT.search(source):
+        return source
+    from IPython.core.inputtransformer2 import classic_prompt, ipython_prompt
+
+    lines = source.splitlines(keepends=True)
+    plain = "".join(ipython_prompt(classic_prompt(lines)))
+    return plain.rstrip("\n") + "\n" * (len(source) - len(source.rstrip("\n")))
+
+
 def convert(
     notebook: dict[str, Any], folder: Path | None = None
 ) -> tuple[dict[str, Any], Report]:
@@ -98,8 +116,11 @@ def convert(
     out = copy.deepcopy(notebook)
     code_cells = [c for c in out.get("cells", []) if c.get("cell_type") == "code"]
     as_written = [cell_source(c) for c in code_cells]
+    # Pasted prompts off (as IPython takes them off to run the cell), so the
+    # cell parses and its names are renamed too.
+    unprompted = [without_prompts(source) for source in as_written]
     # Star imports first: what they bind is then names the transforms see.
-    originals, stars = expand(as_written, folder)
+    originals, stars = expand(unprompted, folder)
     masked = [mask(source) for source in originals]
     strings = [_with_string_names(m.source) for m in masked]
     sources = [s for s, _ in strings]
@@ -111,7 +132,10 @@ def convert(
             continue
         if len(changed) == len(sources):
             sources = changed
-    report = Report(stars=stars)
+    report = Report(stars=stars, prompts=[
+        number for number, (written, plain) in enumerate(zip(as_written, unprompted, strict=True),
+                                                         start=1) if plain != written
+    ])
     for number, (cell, written, original, masked_, (before, names_in_strings), after) in (
         enumerate(zip(code_cells, as_written, originals, masked, strings, sources, strict=True),
                   start=1)

@@ -103,10 +103,32 @@ def _marimo_value(name: str, function: str) -> Callable[[str, str], CellCode]:
     return run
 
 
+def _javascript(name: str) -> Callable[[str, str], CellCode]:
+    """``%%javascript`` (``%%js``): an ``application/javascript`` output, as
+    IPython displays it (IPython's ``Javascript``; a frontend that runs
+    scripts runs it, marimo's does not)."""
+
+    def run(args: str, body: str) -> CellCode:
+        return _same(f"# %%{name} {args}".rstrip(), [
+            "from IPython.display import Javascript as _Javascript, display as _display",
+            f"_display(_Javascript({text_literal(body, padded=False)}))",
+        ])
+
+    return run
+
+
+# The kernel's runtime keeps a %%capture body's rich outputs and figures
+# (bridge/ipython/capture.py); elsewhere a context that keeps nothing.
+_CAPTURE_DISPLAYS = ("getattr({builtins}, '__capture_outputs__', "
+                     "lambda: {contextlib}.nullcontext([]))()")
+
+
 def _capture(args: str, body: str) -> CellCode:
     """``%%capture name``: stdout and stderr kept in ``name.stdout`` and
-    ``name.stderr`` (``name()`` and ``name.show()`` print them again); what
-    the body defines stays defined.
+    ``name.stderr``, what the body displays (its figures too) in
+    ``name.outputs``; ``name()`` and ``name.show()`` show them again. What
+    the body defines stays defined. ``--no-stdout``, ``--no-stderr`` and
+    ``--no-display`` let those through.
 
     In the runtime, the ``with`` line is the ``%%capture`` line (its modules
     imported where it needs them), so the body's lines keep their numbers."""
@@ -119,40 +141,56 @@ def _capture(args: str, body: str) -> CellCode:
     comment = f"# %%capture {args}".rstrip()
     kept = [(stream, f"_{stream[3:]}") for stream in ("stdout", "stderr")
             if f"--no-{stream}" not in flags]
+    displays = "--no-display" not in flags
 
-    def with_line(contextlib: str, into: Callable[[str], str]) -> str:
-        redirects = [f"{contextlib}.redirect_{stream}({into(v)})" for stream, v in kept]
-        return f"with {', '.join(redirects)}:" if redirects else "if True:"
+    def contexts(contextlib: str, into: Callable[[str], str], displays_in: str) -> list[str]:
+        found = [f"{contextlib}.redirect_{stream}({into(v)})" for stream, v in kept]
+        return found + ([f"{displays_in} as _outputs"] if displays else [])
 
     values = ", ".join(
         f"{stream}={dict(kept)[stream]}.getvalue()" if stream in dict(kept) else f"{stream}=''"
         for stream in ("stdout", "stderr")
     )
     streams = ", ".join(dict(kept).get(stream, "None") for stream in ("stdout", "stderr"))
+    outputs = "_outputs" if displays else "[]"
     # IPython's own CapturedIO where IPython is (the kernel's runtime always):
-    # ``cap()``, ``cap.show()``, ``cap.stdout``; a marimo without IPython
-    # keeps the text.
+    # ``cap()``, ``cap.show()``, ``cap.stdout``, ``cap.outputs``; a marimo
+    # without IPython keeps the text.
     result = [
         "try:",
         f"{INDENT}from IPython.utils.capture import CapturedIO as _CapturedIO",
         "except ImportError:",
         f"{INDENT}import types as _types",
-        f"{INDENT}{target} = _types.SimpleNamespace({values})",
+        f"{INDENT}{target} = _types.SimpleNamespace(",
+        f"{INDENT * 2}{values}, outputs={outputs},",
+        f"{INDENT})",
         "else:",
-        f"{INDENT}{target} = _CapturedIO({streams})",
+        f"{INDENT}{target} = _CapturedIO({streams}, {outputs})",
     ]
+    inline = contexts(
+        "__import__('contextlib')", lambda v: f"{v} := __import__('io').StringIO()",
+        _CAPTURE_DISPLAYS.format(builtins="__import__('builtins')",
+                                 contextlib="__import__('contextlib')"),
+    )
     code = [
-        with_line("__import__('contextlib')", lambda v: f"{v} := __import__('io').StringIO()")
-        + f"  {comment}",
+        (f"with {', '.join(inline)}:" if inline else "if True:") + f"  {comment}",
         *_indented(body),
         *result,  # after the body: no line of the user's moves
     ]
     made = [f"{', '.join(v for _, v in kept)} = {', '.join('_io.StringIO()' for _ in kept)}"]
+    modules = [
+        *(["import builtins as _builtins"] if displays else []),
+        *(["import contextlib as _contextlib"] if kept or displays else []),
+        *(["import io as _io"] if kept else []),
+    ]
+    spread_out = contexts("_contextlib", lambda v: v, "_capture_outputs()")
+    chosen = _CAPTURE_DISPLAYS.format(builtins="_builtins", contextlib="_contextlib")
     twin = [
         comment,
-        *(["import contextlib as _contextlib", "import io as _io"] if kept else []),
+        *modules,
         *(made if kept else []),
-        with_line("_contextlib", lambda v: v),
+        *([f"_capture_outputs = {chosen[:-2]}"] if displays else []),
+        *(["with (", *(f"{INDENT}{c}," for c in spread_out), "):"] if spread_out else ["if True:"]),
         *_indented(body),
         *result,
     ]
@@ -171,6 +209,8 @@ CELL: dict[str, Callable[[str, str], CellCode]] = {
     "markdown": _marimo_value("markdown", "md"),
     "latex": _marimo_value("latex", "md"),
     "sql": _marimo_value("sql", "sql"),
+    "javascript": _javascript("javascript"),
+    "js": _javascript("js"),
     "capture": _capture,
     "prun": cell_prun,
 }

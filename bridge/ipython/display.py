@@ -30,6 +30,7 @@ import sys
 import uuid
 from typing import Any
 
+from bridge.ipython import capture
 from bridge.runtime import figures
 from bridge.translate.displays import DISPLAY_MIME
 
@@ -92,6 +93,15 @@ def update_display(obj: Any, *, display_id: str, **kwargs: Any) -> None:
            "display_id": str(display_id)})
 
 
+def publish_display_data(
+    data: dict[str, Any], metadata: dict[str, Any] | None = None, *,
+    transient: dict[str, Any] | None = None, **kwargs: Any,
+) -> None:
+    """IPython's ``publish_display_data`` (what a captured output's
+    ``display()`` calls): the bundle shown as it is."""
+    display(data, raw=True, metadata=metadata, transient=transient)
+
+
 def clear_output(wait: bool = False) -> None:
     _send({"op": "clear", "wait": bool(wait)})
 
@@ -131,6 +141,12 @@ def _marimo_bundle(obj: Any) -> Bundle | None:
     return "marimo", {formatted.mimetype: formatted.data}, {}
 
 
+def formatter() -> Any:
+    """IPython's DisplayFormatter that display() formats with (``get_ipython()
+    .display_formatter``: a printer registered on it shows)."""
+    return _ipython_formatter()
+
+
 def _ipython_formatter() -> Any:
     global _formatter
     if _formatter is None:
@@ -141,6 +157,8 @@ def _ipython_formatter() -> Any:
 
 
 def _send(op: dict[str, Any]) -> None:
+    if capture.keeps(op):
+        return  # a %%capture body's output, kept in its outputs
     from marimo._messaging.cell_output import CellChannel
     from marimo._messaging.notification_utils import CellNotificationUtils
 
@@ -173,6 +191,7 @@ def _patch_ipython() -> None:
         setattr(module, "display", display)  # noqa: B010 (IPython has no stubs to follow)
         setattr(module, "update_display", update_display)  # noqa: B010
         setattr(module, "clear_output", clear_output)  # noqa: B010
+        setattr(module, "publish_display_data", publish_display_data)  # noqa: B010
         if hasattr(module, "DisplayHandle"):
             setattr(module, "DisplayHandle", DisplayHandle)  # noqa: B010
 
@@ -180,6 +199,7 @@ def _patch_ipython() -> None:
 def install() -> None:
     """Make ``display`` a builtin and keep IPython's functions ours."""
     builtins.display = display  # type: ignore[attr-defined]
+    capture.install()
     from marimo._output.formatters.ipython_formatters import IPythonFormatter
 
     original = IPythonFormatter.register

@@ -22,7 +22,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
-from bridge.ipython import profiling, replacement, run
+from bridge.ipython import history_magic, profiling, replacement, run
 from bridge.ipython.asks import Help, Load, Page, quick_reference
 from bridge.ipython.replacement import Replacement, Statement, Unsupported, is_expression
 from bridge.ipython.shell import getoutput, pip_magic, system
@@ -155,6 +155,28 @@ def _accepted(name: str, why: str) -> Callable[[str], Replacement]:
     return run
 
 
+# IPython's traceback modes, in the order a bare %xmode cycles through them.
+XMODES = ("Plain", "Context", "Verbose", "Minimal", "Docs")
+
+
+def _xmode(args: str) -> Replacement:
+    """``%xmode``: says the mode as IPython does; the kernel's tracebacks
+    keep their form (marimo's, as ipykernel's Context mode shows them)."""
+    wanted = args.strip() or "Verbose"  # a bare %xmode goes on from Context
+    mode = next((m for m in XMODES if m.lower() == wanted.lower()), None)
+    if mode is None:
+        raise Unsupported(f"%xmode {wanted}: the modes are {', '.join(XMODES)}")
+    said = f"Exception reporting mode: {mode} (tracebacks here keep the kernel's form)"
+    return Replacement(setup=[f"print({said!r})"])
+
+
+def _gui(args: str) -> Replacement:
+    """``%gui qt``: accepted, and said: no GUI event loop runs here."""
+    typed = f"%gui {args.strip()}".rstrip()
+    said = f"{typed}: marimo's runtime runs no GUI event loop; figures are shown inline"
+    return Replacement(setup=[f"print({said!r})"])
+
+
 def _matplotlib(args: str) -> Replacement:
     """``%matplotlib inline`` (or no GUI named) brings figures back inline
     after ``matplotlib.use('svg')``, as with ipykernel; a GUI backend is
@@ -283,7 +305,10 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "config": _config,
     "load_ext": _load_ext("load_ext"),
     "reload_ext": _load_ext("reload_ext"),
-    "xmode": _accepted("xmode", "tracebacks keep the kernel's form"),
+    "xmode": _xmode,
+    "gui": _gui,
+    "history": history_magic.history,
+    "hist": history_magic.history,
     "autoreload": _autoreload,
     "pinfo": _pinfo(0),
     "pinfo2": _pinfo(1),

@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from bridge.ipython import cell_magics, magics, shell
+from bridge.ipython import cell_magics, future, history_names, magics, shell
 from bridge.ipython.asks import Ask, Load
 from bridge.ipython.replacement import (
     CellCode,
@@ -106,6 +106,19 @@ _EXITS = ("exit", "quit", "exit()", "quit()")
 
 def rewrite(code: str) -> Rewritten:
     """``code`` with its IPython syntax as plain Python (unchanged if none)."""
+    rewritten = _syntax(code)
+    code, twin = rewritten.code, rewritten.twin
+    if "__future__" in code:
+        # IPython runs a future import anywhere in a cell (future.py says how).
+        code, twin = future.in_place(code), future.in_place(twin)
+    # ``_``, ``_5``, ``_i``: read from the runtime's history; the twin keeps them.
+    code = history_names.in_place(code)
+    if code == rewritten.code and twin == rewritten.twin:
+        return rewritten
+    return replace(rewritten, code=code, twin=twin, changed=True)
+
+
+def _syntax(code: str) -> Rewritten:
     if code.strip() in _EXITS:
         return Rewritten(code, code, ask_exit=True)
     code = _automagic(code)
@@ -341,6 +354,8 @@ def _magic_call(node: ast.expr) -> tuple[str, str, str] | None:
         return "run_line_magic", str(args[0]), str(args[1])
     if node.func.attr in ("system", "getoutput") and len(args) == 1:
         return node.func.attr, "", str(args[0])
+    if node.func.attr == "show_usage" and not args:
+        return "run_line_magic", "quickref", ""  # a lone ``?``: this kernel's card
     return None
 
 

@@ -9,6 +9,10 @@ keeps the cell a success). ``--out VAR`` / ``--err VAR`` keep the text in a
 name instead of showing it. A program that is not installed is said
 (``Couldn't find program: 'ruby'``) and the cell succeeds, as in IPython.
 
+``--bg`` starts the program and the cell ends: ``--out VAR`` and ``--err
+VAR`` keep its output streams (``VAR.read()`` gives bytes, as IPython's
+do), ``--proc VAR`` the process; what no name keeps is discarded.
+
 ``%%bash`` and ``%%sh`` get the script as their ``-c`` argument rather than
 on stdin: a shell reads stdin as it runs, so a long script printing a lot
 would wait on a full pipe while the cell waits to write the rest of it.
@@ -34,7 +38,9 @@ class _Options:
     argv: list[str] = field(default_factory=list)
     out: str | None = None
     err: str | None = None
+    proc: str | None = None
     raise_error: bool = True
+    background: bool = False
 
 
 def _options(args: str, magic: str) -> _Options:
@@ -46,18 +52,15 @@ def _options(args: str, magic: str) -> _Options:
     while words:
         word = words.pop(0)
         flag, equals, value = word.partition("=")
-        if flag in ("--out", "--err"):
+        if flag in ("--out", "--err", "--proc"):
             target = value if equals else (words.pop(0) if words else "")
             if not target.isidentifier() or keyword.iskeyword(target):
                 raise Unsupported(f"%%{magic}: {flag} needs a Python name to keep the text in")
             setattr(options, flag[2:], target)
         elif word == "--no-raise-error":
             options.raise_error = False
-        elif word in ("--bg", "--proc"):
-            raise Unsupported(
-                f"%%{magic} {word}: this kernel runs scripts in the foreground; a cell "
-                "waits for its script (run a long one with subprocess.Popen)"
-            )
+        elif word == "--bg":
+            options.background = True
         else:
             options.argv.append(word)
     return options
@@ -80,16 +83,41 @@ def script_magic(name: str | None) -> Callable[[str, str], CellCode]:
     return run
 
 
-def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[str]:
+def _program(body: str, argv: list[str]) -> tuple[str | None, str, str]:
+    """(the shell, if the program is one; the script's text; Popen's first
+    arguments): a shell gets the script as ``-c``, any other program on stdin."""
     shell = _SHELLS.get(argv[0]) if len(argv) == 1 else None
     text = body if shell or body.endswith("\n") else body + "\n"  # IPython adds it
-    captured = options.out is not None or options.err is not None
     if shell:
-        start = f"_magic_script, shell=True, executable={shell!r}, stdin=_subprocess.DEVNULL"
-    else:
-        start = f"{argv!r}, stdin=_subprocess.PIPE"
+        return shell, text, (
+            f"_magic_script, shell=True, executable={shell!r}, stdin=_subprocess.DEVNULL"
+        )
+    return None, text, f"{argv!r}, stdin=_subprocess.PIPE"
+
+
+def _started(start: str, streams: str, program: str) -> list[str]:
+    """The Popen of the program, and IPython's words when it is not there."""
+    missing = f"Couldn't find program: {program!r}"
+    return [
+        "try:",
+        "    _process = _subprocess.Popen(",
+        f"        {start},",
+        f"        {streams},",
+        "    )",
+        "except FileNotFoundError:",
+        f"    print({missing!r})",
+        "else:",
+    ]
+
+
+def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[str]:
+    if options.proc is not None and not options.background:
+        raise Unsupported(f"{comment[2:]}: --proc keeps a process run with --bg")
+    if options.background:
+        return _background(comment, body, argv, options)
+    shell, text, start = _program(body, argv)
+    captured = options.out is not None or options.err is not None
     errors = "_subprocess.PIPE" if captured else "_subprocess.STDOUT"
-    missing = f"Couldn't find program: {argv[0]!r}"
     kept = [name for name in (options.out, options.err) if name is not None]
     feeds = not shell and not captured
     lines = [
@@ -100,14 +128,10 @@ def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[
         f"_magic_script = {text_literal(text)}",
         # As IPython: the names exist even when the program does not.
         *([f"{' = '.join(kept)} = ''"] if kept else []),
-        "try:",
-        "    _process = _subprocess.Popen(",
-        f"        {start},",
-        f"        stdout=_subprocess.PIPE, stderr={errors}, text=True, errors='replace',",
-        "    )",
-        "except FileNotFoundError:",
-        f"    print({missing!r})",
-        "else:",
+        *_started(
+            start, f"stdout=_subprocess.PIPE, stderr={errors}, text=True, errors='replace'",
+            argv[0],
+        ),
     ]
     body_lines: list[str] = []
     if captured:
@@ -132,6 +156,35 @@ def _lines(comment: str, body: str, argv: list[str], options: _Options) -> list[
         ]
     elif not captured:
         body_lines.append("_process.wait()")
+    return lines + spread(body_lines, "    ")
+
+
+def _background(comment: str, body: str, argv: list[str], options: _Options) -> list[str]:
+    """``--bg``: the program started, its body fed from a thread, the cell done."""
+    shell, text, start = _program(body, argv)
+    streams = {
+        stream: "_subprocess.PIPE" if name else "_subprocess.DEVNULL"
+        for stream, name in (("stdout", options.out), ("stderr", options.err))
+    }
+    kept = [(name, value) for name, value in (
+        (options.out, "_process.stdout"), (options.err, "_process.stderr"),
+        (options.proc, "_process")) if name is not None]
+    texts = [name for name in (options.out, options.err) if name is not None]
+    lines = [
+        comment,
+        "import subprocess as _subprocess",
+        *([] if shell else ["import threading as _threading", *_FEED]),
+        f"_magic_script = {text_literal(text)}",
+        # As IPython: the stream names exist, empty, when the program does not.
+        *([f"{' = '.join(texts)} = ''"] if texts else []),
+        *([f"{options.proc} = None"] if options.proc else []),
+        *_started(start, f"stdout={streams['stdout']}, stderr={streams['stderr']}", argv[0]),
+    ]
+    body_lines = [] if shell else [
+        "_threading.Thread(target=_feed, args=(_process.stdin, _magic_script.encode()), "
+        "daemon=True).start()"
+    ]
+    body_lines += [f"{name} = {value}" for name, value in kept] or ["pass"]
     return lines + spread(body_lines, "    ")
 
 

@@ -34,6 +34,7 @@ class Member:
     msg_id: str
     marimo_id: str
     code: str  # as the runtime runs it
+    typed: str  # as the user typed it (IPython's In)
 
 
 class BatchPlanner:
@@ -89,7 +90,9 @@ class BatchPlanner:
             assert isinstance(request.cell_id, str)
             label = f"In[{execution_count + len(members) + 1}]"
             cell = self._cells.claim(request.rewritten.twin, request.cell_id, label)
-            members.append(Member(request.msg_id, cell.marimo_id, request.rewritten.code))
+            members.append(
+                Member(request.msg_id, cell.marimo_id, request.rewritten.code, request.code)
+            )
         return members
 
     def _may_lead(self, first: Admitted) -> bool:

@@ -67,6 +67,7 @@ class RunAllBatcher:
         send_command: SendCommand,
         delete: Callable[[str], None],
         supported: Callable[[], bool],
+        counts: Callable[[dict[str, tuple[int, str]]], Any],
         lazy: Callable[[], bool],
         tell: Callable[[str], None],
         log: Any,
@@ -78,6 +79,9 @@ class RunAllBatcher:
         self._delete = delete
         # Asked at the first batch, not at start: it imports marimo.
         self._supported = supported
+        # An ExecuteCellsCommand's ``request`` carrying execution counts and
+        # inputs, or None.
+        self._counts = counts
         self._enabled: bool | None = None
         # Lazy mode (or not known yet): marimo works out which stale
         # ancestors to run once per run, so a member would not run the
@@ -103,9 +107,18 @@ class RunAllBatcher:
         from marimo._internal.ids import CellId_t
 
         members = self._members_for(first, cell, registered, execution_count)
+        # The execution count of each cell, for IPython's In and Out
+        # (output_history.py): members count on from the first, as their
+        # labels do; a silent request has none.
+        counts = {} if first.silent or not first.store_history else {
+            cell: (execution_count, first.code)}
+        counts.update(
+            (m.marimo_id, (execution_count + i + 1, m.typed)) for i, m in enumerate(members)
+        )
         command = ExecuteCellsCommand(
             cell_ids=[CellId_t(cell), *(CellId_t(m.marimo_id) for m in members)],
             codes=[first.rewritten.code, *(m.code for m in members)],
+            request=self._counts(counts) if counts else None,
         )
         if not members:
             self._send_command(runtime, request, command)

@@ -32,7 +32,7 @@ from bridge.jupyter.validate import refused
 from bridge.notebook.cells import Cell
 from bridge.runs.correlator import Sink
 from bridge.runs.request import RequestRun
-from bridge.runtime import stop_on_error
+from bridge.runtime import output_history, stop_on_error
 from bridge.runtime.client import RuntimeClient, create_notebook
 
 
@@ -58,6 +58,7 @@ class Requests:
         self._record_history = record_history
         self._log = log
         self._first_visible = True
+        self._history_supported: bool | None = None  # asked at the first run
         self.early = EarlyStart(self._plan, host, session, log)
         self._batcher = RunAllBatcher(
             session,
@@ -72,6 +73,7 @@ class Requests:
             supported=lambda: (
                 os.environ.get("MARIMO_BRIDGE_BATCH", "1") != "0" and stop_on_error.supported()
             ),
+            counts=self._history_counts,
             lazy=lambda: host.mode != "autorun",
             tell=host.tell_loss,
             log=log,
@@ -310,3 +312,12 @@ class Requests:
         before any later command can meet its names; nobody waits on it."""
         nobody = RequestRun("", set(), self._records.router.publish, asyncio.get_running_loop())
         self._delete_cell(self._host.current, nobody, cell)
+
+    def _history_counts(self, counts: dict[str, tuple[int, str]]) -> Any:
+        """The ``request`` that tells the runtime the execution count and
+        typed input of a command's cells (IPython's In and Out:
+        output_history.py), or None when this marimo lacks the hooks that
+        read it."""
+        if self._history_supported is None:
+            self._history_supported = output_history.supported()
+        return output_history.request_meta(counts) if self._history_supported else None

@@ -36,6 +36,12 @@ additions, installed before marimo's kernel starts:
   cell leaves open is shown at its end (figures.py), and 3D axes work
   whatever the import order.
 
+* ``get_ipython()``, with the calls notebooks make on IPython's shell
+  (bridge/ipython/shell_object.py).
+
+* IPython's history names (``_``, ``Out[3]``, ``In[3]``, ``_i``), kept
+  for the cells Jupyter requests ran (output_history.py).
+
 * A printing flood waits for the bridge, as a program writing to a full
   pipe does, instead of piling up in memory (console_flow.py).
 
@@ -61,8 +67,15 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 
 from typing import Any
 
-from bridge.ipython import display, fallback
-from bridge.runtime import console_flow, figures, parso_cache, speedups, stop_on_error
+from bridge.ipython import display, fallback, shell_object
+from bridge.runtime import (
+    console_flow,
+    figures,
+    output_history,
+    parso_cache,
+    speedups,
+    stop_on_error,
+)
 from bridge.runtime.channel import PREFIX_ENV, use_prefix
 from bridge.runtime.interrupt_guard import InterruptGuard
 
@@ -124,10 +137,12 @@ def main() -> None:
     install_eof_reply()
     install_interrupt_guard()
     display.install()
+    shell_object.install()
     fallback.install()
     console_flow.install()
     figures.install()
     stop_on_error.install()
+    output_history.install()
     # MARIMO_BRIDGE_SPEEDUPS=0 runs marimo's own code (to compare, or to rule
     # the replacements out when something looks wrong).
     if os.environ.get("MARIMO_BRIDGE_SPEEDUPS", "1") != "0":

@@ -41,9 +41,11 @@ tests/unit/test_runtime_hooks.py fails loudly when an upgrade moves them.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import traceback
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 # The backend marimo sets when matplotlib is imported in the runtime.
@@ -104,25 +106,45 @@ def show_open_figures(cell: Any, ctx: Any, run_result: Any) -> None:
     del ctx
     displayed_now = set(_displayed)
     _displayed.clear()
+    shown = _figures_in(run_result.output)
+    taken = take_open_figures(shown | displayed_now)
+    if not taken:
+        return
+    from marimo._messaging.cell_output import CellChannel
+    from marimo._messaging.notification_utils import CellNotificationUtils
+
+    for mimetype, data in taken:
+        CellNotificationUtils.broadcast_console_output(
+            channel=CellChannel.MEDIA,
+            mimetype=mimetype,  # type: ignore[arg-type]
+            data=data,
+            cell_id=cell.cell_id,
+            status=None,
+        )
+
+
+def take_open_figures(skip: set[int] | None = None) -> list[tuple[str, Any]]:
+    """Each open figure (but those in ``skip``, by id, and those display()
+    showed) drawn as marimo draws one, ``(mimetype, data)``, and closed.
+    Also what ``%%capture`` keeps at the end of its body (capture.py)."""
     from marimo._runtime.context import get_global_context
 
     # Nothing to do, and nothing imported, before a cell imports matplotlib.
     if not get_global_context().mpl_installed:
-        return
-    shown = _figures_in(run_result.output)
+        return []
     import matplotlib
 
     if matplotlib.get_backend() != MARIMO_BACKEND:
-        return  # the user chose another backend (agg: figures saved, not shown)
-    from marimo._messaging.cell_output import CellChannel
-    from marimo._messaging.notification_utils import CellNotificationUtils
+        return []  # the user chose another backend (agg: figures saved, not shown)
     from marimo._output.mpl import _render_figure_mimebundle
     from matplotlib import pyplot as plt
     from matplotlib._pylab_helpers import Gcf
 
+    skipped = (skip or set()) | _displayed
+    taken: list[tuple[str, Any]] = []
     for manager in Gcf.get_all_fig_managers():
         figure = manager.canvas.figure
-        if id(figure) in shown or id(figure) in displayed_now:
+        if id(figure) in skipped:
             continue
         try:
             mimetype, data = _render_figure_mimebundle(manager.canvas)
@@ -134,13 +156,8 @@ def show_open_figures(cell: Any, ctx: Any, run_result: Any) -> None:
             continue
         finally:
             plt.close(figure)
-        CellNotificationUtils.broadcast_console_output(
-            channel=CellChannel.MEDIA,
-            mimetype=mimetype,
-            data=data,
-            cell_id=cell.cell_id,
-            status=None,
-        )
+        taken.append((mimetype, data))
+    return taken
 
 
 def _figure_of(obj: Any) -> Any:
@@ -167,16 +184,40 @@ def _figure_of(obj: Any) -> Any:
     return None
 
 
+def shows_figure(value: Any) -> bool:
+    """Whether a cell's value shows a matplotlib figure."""
+    return bool(_figures_in(value))
+
+
 def _figures_in(value: Any) -> set[int]:
-    """The figures a cell's value shows (marimo renders an Artist, or a list
-    of them, as its figure)."""
-    items = value if isinstance(value, (list, tuple)) else [value]
-    found = set()
-    for item in items[:100]:
-        figure = _figure_of(item)
-        if figure is not None:
-            found.add(id(figure))
-    return found
+    """The figure a cell's value shows as marimo renders it
+    (``marimo/_output/formatters/structures.py``): an Artist or a grid; a
+    list or tuple of Artists, or a dict of them (``boxplot``), all of one
+    figure. ``plt.hist``'s tuple (two arrays and a BarContainer) is shown
+    as text: its figure is not shown by it."""
+    if "matplotlib" not in sys.modules:
+        return set()  # not imported by any cell: never imported here
+    if isinstance(value, dict):
+        return _one_figure(itertools.chain.from_iterable(
+            v if isinstance(v, (list, tuple)) else (v,) for v in value.values()))
+    if isinstance(value, (list, tuple)):
+        return _one_figure(value)
+    figure = _figure_of(value)
+    return {id(figure)} if figure is not None else set()
+
+
+def _one_figure(items: Iterable[Any]) -> set[int]:
+    """The one figure all ``items`` are Artists of; none at the first that is
+    not (a long list of numbers costs one look)."""
+    from matplotlib.artist import Artist
+
+    found = None
+    for item in items:
+        figure = _figure_of(item) if isinstance(item, Artist) else None
+        if figure is None or (found is not None and figure is not found):
+            return set()
+        found = figure
+    return {id(found)} if found is not None else set()
 
 
 def _half_made(name: str) -> bool:

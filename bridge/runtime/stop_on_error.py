@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.runtime import execute_command
+
 
 @dataclass
 class _Batch:
@@ -44,13 +46,12 @@ _current: _Batch | None = None
 
 def supported() -> bool:
     try:
-        from marimo._runtime.kernel_request_handlers import KernelRequestHandlers
         from marimo._runtime.runner import hooks_post_execution
         from marimo._runtime.runner.hook_context import CancelledCells
     except ImportError:
         return False
     return (
-        callable(getattr(KernelRequestHandlers, "_handle_execute_multiple", None))
+        execute_command.present()
         and isinstance(getattr(hooks_post_execution, "POST_EXECUTION_HOOKS", None), list)
         and callable(getattr(CancelledCells, "add", None))
     )
@@ -60,30 +61,29 @@ def install() -> bool:
     """Before marimo's kernel is made (it copies the hook list then)."""
     if not supported():
         return False
-    from marimo._runtime.kernel_request_handlers import KernelRequestHandlers
     from marimo._runtime.runner import hooks_post_execution
     from marimo._runtime.runner.hook_context import CancelledCells
 
-    handle: Callable[..., Any] = KernelRequestHandlers._handle_execute_multiple
-    if getattr(handle, "_bridge", False):
+    if getattr(CancelledCells.add, "_bridge", False):
         return True
 
-    async def handle_execute_multiple(self: Any, request: Any) -> None:
+    def begin(command: Any) -> Any:
         global _current
-        cell_ids = [str(c) for c in request.cell_ids]
+        cell_ids = [str(c) for c in command.cell_ids]
         _current = _Batch(cell_ids) if len(cell_ids) > 1 else None
-        try:
-            await handle(self, request)
-        finally:
-            _current = None
+        return command
+
+    def end() -> None:
+        global _current
+        _current = None
 
     add: Callable[..., None] = CancelledCells.add
 
     def add_and_the_rest(self: Any, raising_cell: Any, descendants: Any) -> None:
         add(self, raising_cell, set(descendants) | _the_rest(raising_cell, descendants))
 
-    handle_execute_multiple._bridge = True  # type: ignore[attr-defined]
-    KernelRequestHandlers._handle_execute_multiple = handle_execute_multiple  # type: ignore[method-assign]
+    add_and_the_rest._bridge = True  # type: ignore[attr-defined]
+    execute_command.wrap("stop_on_error", begin, end)
     CancelledCells.add = add_and_the_rest  # type: ignore[method-assign]
     hooks_post_execution.POST_EXECUTION_HOOKS.append(note_finished)
     return True

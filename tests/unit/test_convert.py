@@ -199,3 +199,14 @@ def test_a_star_import_becomes_the_names_the_notebook_uses(
     monkeypatch.syspath_prepend(str(tmp_path))
     exec(code[0], namespace)
     assert namespace["log"](8, 2) == 3 and namespace["double"](2) == 4
+
+
+def test_pasted_prompts_are_taken_off_so_the_cell_is_renamed_too() -> None:
+    code, lines = _converted(
+        "for i in range(3):\n    pass",
+        "In [1]: for i in range(10):\n   ...:     print(i, end=' ')\n   ...:",
+        ">>> i = 5\n>>> i",
+    )
+    assert code[1].rstrip() == "for i_1 in range(10):\n    print(i_1, end=' ')"
+    assert code[2] == "i_2 = 5\ni_2"
+    assert "cell 2: pasted prompts taken off" in lines and "cell 3: pasted prompts taken off" in lines

@@ -85,3 +85,25 @@ def test_try_format_is_what_marimo_calls_for_a_cells_value() -> None:
             raise ValueError("broken")
 
     assert formatting.try_format(Broken()).traceback is not None
+
+
+def test_output_history_hooks_and_the_request_that_carries_counts() -> None:
+    """bridge/runtime/output_history.py: the execute handler it wraps, the
+    hook lists, the post-execution hook's run result, and the command's
+    ``request`` (its ``meta`` carries the counts; marimo hands the request
+    to cells as ``mo.app_meta().request``, so the wrapper takes it off)."""
+    from marimo._internal.commands import ExecuteCellsCommand
+    from marimo._runtime.kernel_request_handlers import KernelRequestHandlers
+    from marimo._runtime.runner.cell_runner import RunResult
+
+    from bridge.runtime import output_history
+
+    assert output_history.supported()
+    handler = inspect.getsource(KernelRequestHandlers._handle_execute_multiple)
+    assert "http_request_context(request.request)" in handler
+    assert {"output", "exception"} <= set(inspect.signature(RunResult).parameters)
+    command = ExecuteCellsCommand(
+        cell_ids=["a"], codes=["1"], request=output_history.request_meta({"a": (3, "1")})
+    )
+    assert command.request is not None
+    assert command.request.meta[output_history.COUNTS_KEY] == {"a": [3, "1"]}

@@ -41,7 +41,7 @@ def test_out_and_err_keep_the_text_and_exist_even_without_the_program() -> None:
     assert names["o"] == ""
 
 
-@pytest.mark.parametrize("args", ["--out class", "--out", "--err 1x", "--bg"])
+@pytest.mark.parametrize("args", ["--out class", "--out", "--err 1x", "--proc p"])
 def test_options_that_cannot_work_are_refused(args: str) -> None:
     assert rewrite(f"%%bash {args}\necho").error is not None
 
@@ -51,3 +51,20 @@ def test_a_failing_script_raises_after_its_output() -> None:
     with contextlib.redirect_stdout(printed), pytest.raises(subprocess.CalledProcessError):
         exec(rewrite("%%python3\nprint('before')\nraise SystemExit(2)").code, {})
     assert printed.getvalue() == "before\n"
+
+
+@pytest.mark.timeout(60)
+def test_bg_starts_the_program_and_keeps_its_streams_and_process() -> None:
+    """As IPython's ``--bg``: the cell ends at once; ``--out`` and ``--err``
+    are byte streams, ``--proc`` the process."""
+    echo = "import sys; sys.stdout.write(sys.stdin.read()); print('err', file=sys.stderr)"
+    printed, names = _run(
+        f'%%script --bg --out o --err e --proc p {sys.executable} -c "{echo}"\nthe body\n'
+    )
+    assert printed == ""
+    assert names["p"].wait(timeout=30) == 0
+    assert names["o"].read() == b"the body\n" and names["e"].read() == b"err\n"
+    printed, names = _run("%%bash --bg\necho discarded")
+    assert printed == ""
+    _, names = _run("%%script --bg --out o --proc p no-such-program-here\nx")
+    assert (names["o"], names["p"]) == ("", None)
