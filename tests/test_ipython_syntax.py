@@ -575,6 +575,9 @@ def test_get_ipython_serves_the_calls_notebooks_make_on_it(kc) -> None:
     assert registered.status == "ok", registered.text()
     [shown] = registered.of_type("display_data")
     assert shown["content"]["data"]["text/html"] == "<b>$ 5</b>"
+    # Libraries that ask for a builtin get_ipython (sympy's init_printing)
+    # still learn that they do not run in IPython.
+    assert execute(kc, "import builtins\nhasattr(builtins, 'get_ipython')").text() == "False"
     missing = execute(kc, "ip.events", stop_on_error=False)
     assert missing.status == "error" and missing.content["ename"] == "AttributeError"
     assert "run_line_magic" in missing.content["evalue"]

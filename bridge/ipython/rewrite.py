@@ -45,7 +45,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from bridge.ipython import cell_magics, future, history_names, magics, shell
+from bridge.ipython import cell_magics, future, magics, runtime_names, shell
 from bridge.ipython.asks import Ask, Load
 from bridge.ipython.replacement import (
     CellCode,
@@ -111,8 +111,9 @@ def rewrite(code: str) -> Rewritten:
     if "__future__" in code:
         # IPython runs a future import anywhere in a cell (future.py says how).
         code, twin = future.in_place(code), future.in_place(twin)
-    # ``_``, ``_5``, ``_i``: read from the runtime's history; the twin keeps them.
-    code = history_names.in_place(code)
+    # ``_``, ``_5``, ``_i``, ``get_ipython``: read where the runtime keeps
+    # them; the twin keeps them as typed.
+    code = runtime_names.in_place(code)
     if code == rewritten.code and twin == rewritten.twin:
         return rewritten
     return replace(rewritten, code=code, twin=twin, changed=True)

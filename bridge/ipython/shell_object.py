@@ -14,8 +14,10 @@ A magic run this way runs the Python this kernel rewrites it to, in the
 calling cell's namespace. What it defines there is hidden from marimo's
 graph, as anything a cell sets through ``globals()`` is. Anything else on
 IPython's shell (``events``, ``kernel``, ``config``...) is an
-AttributeError that says what this object has. The builtin exists in the
-kernel's runtime only: the marimo twin has no ``get_ipython``.
+AttributeError that says what this object has. It is reached from a
+cell's code only (runtime_names.py): a library asking for ``get_ipython``
+still learns that it does not run in IPython. The marimo twin has no
+``get_ipython``.
 """
 
 from __future__ import annotations
@@ -99,5 +101,8 @@ def _run(code: str, namespace: dict[str, Any]) -> Any:
 
 
 def install() -> None:
+    """The builtin ``__get_ipython__``, which a cell's ``get_ipython`` is read
+    as (runtime_names.py); not ``get_ipython`` itself, which libraries take
+    for IPython's."""
     shell = Shell()
-    builtins.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    builtins.__get_ipython__ = lambda: shell  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ the input of execution count ``n``, ``Out[n]`` its value when it had one
 ``_iii`` the last three inputs before the running one. Notebooks about
 IPython, and console users, read them. This is history, the hidden state
 marimo does without: reading ``_`` makes no cell depend on another, and
-the marimo twin does not have them (bridge/ipython/history_names.py).
+the marimo twin does not have them (bridge/ipython/runtime_names.py).
 
 Only a cell a Jupyter request runs has a count; a dependent re-run or a
 widget's change adds nothing, as IPython's history holds what was

@@ -1,17 +1,24 @@
-"""A cell reading IPython's history names (``_``, ``__``, ``_5``, ``_i``,
-``_i5``, ``_ii``, ``_iii``, ``_oh``, ``_ih``), rewritten to read them.
+"""Names of IPython's a cell reads that live in the kernel's runtime: the
+history (``_``, ``__``, ``_5``, ``_i``, ``_i5``, ``_ii``, ``_iii``, ``_oh``,
+``_ih``) and ``get_ipython``.
 
 marimo keeps a name that starts with one ``_`` private to its cell: ``_ + 1``
 reads the cell's own ``_``, and fails when the cell has none. The runtime
-keeps these names' values in the builtin ``__history__``
+keeps the history's values in the builtin ``__history__``
 (bridge/runtime/output_history.py), so the runtime's code reads
-``__history__['_']`` where the user wrote ``_``, on the same line. The twin
-keeps what the user wrote: marimo has no history, and the name fails there
-as it did.
+``__history__['_']`` where the user wrote ``_``, on the same line.
 
-A name the cell binds itself (``for _ in ...``, ``_i = 0``) is the cell's
-own and is left alone. ``___``, ``In`` and ``Out`` need nothing: marimo reads
-names no cell defines from the builtins, where the runtime keeps them.
+``get_ipython`` is read as the builtin ``__get_ipython__``
+(bridge/ipython/shell_object.py), not made a builtin under its own name:
+libraries ask for ``get_ipython`` to learn whether they run in IPython
+(sympy's ``init_printing``), and would then reach for the parts of
+IPython's shell this kernel does not have.
+
+The twin keeps what the user wrote: marimo has neither, and the names fail
+there as they did. A name the cell binds itself (``for _ in ...``, ``_i =
+0``) is the cell's own and is left alone. ``___``, ``In`` and ``Out`` need
+nothing: marimo reads names no cell defines from the builtins, where the
+runtime keeps them.
 """
 
 from __future__ import annotations
@@ -22,8 +29,12 @@ from functools import lru_cache
 
 # ``_``, ``__``, ``_5``, ``_i``, ``_ii``, ``_iii``, ``_i5``, ``_oh``, ``_ih``.
 HISTORY = re.compile(r"_|__|_\d+|_i{1,3}|_i\d+|_oh|_ih")
-_MAYBE = re.compile(r"(?<![\w.])(?:_|__|_\d+|_i{1,3}|_i\d+|_oh|_ih)(?!\w)")
-TABLE = "__history__"
+SHELL = "get_ipython"
+_MAYBE = re.compile(r"(?<![\w.])(?:_|__|_\d+|_i{1,3}|_i\d+|_oh|_ih|get_ipython)(?!\w)")
+
+
+def _runtime_name(name: str) -> str:
+    return "__get_ipython__" if name == SHELL else f"__history__[{name!r}]"
 
 
 def _bound(tree: ast.AST) -> set[str]:
@@ -47,8 +58,8 @@ def _bound(tree: ast.AST) -> set[str]:
 
 @lru_cache(maxsize=256)  # a cell is rewritten several times per request
 def in_place(code: str) -> str:
-    """``code`` with each history name it reads (and does not bind) read
-    from ``__history__``; unchanged if there is none."""
+    """``code`` with each of these names it reads (and does not bind) read
+    where the runtime keeps it; unchanged if there is none."""
     if not _MAYBE.search(code):
         return code
     try:
@@ -62,7 +73,7 @@ def in_place(code: str) -> str:
     reads = [
         node for node in ast.walk(tree)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-        and HISTORY.fullmatch(node.id) and id(node) not in in_fstrings
+        and (node.id == SHELL or HISTORY.fullmatch(node.id)) and id(node) not in in_fstrings
     ]
     bound = _bound(tree) if reads else set()
     reads = [node for node in reads if node.id not in bound]
@@ -74,7 +85,7 @@ def in_place(code: str) -> str:
         line = lines[node.lineno - 1].encode()
         assert node.end_col_offset is not None
         lines[node.lineno - 1] = (
-            line[: node.col_offset] + f"{TABLE}[{node.id!r}]".encode()
+            line[: node.col_offset] + _runtime_name(node.id).encode()
             + line[node.end_col_offset :]
         ).decode()
     return "\n".join(lines)
