@@ -58,9 +58,14 @@ def test_a_reactive_run_and_its_twin_on_the_remote_host(
     kernel = gateway.start_kernel({"KERNEL_MARIMO_BRIDGE_NOTEBOOK": str(notebook)}, KERNEL)
     # The kernel really runs where the gateway sent it: on the ssh host's address.
     launcher = processes_of(kernel)[0]
-    listening = {c.laddr.ip for c in launcher.children()[0].net_connections("tcp")
-                 if c.status == psutil.CONN_LISTEN}
-    assert listening == {REMOTE_HOST}, listening
+
+    def listening() -> set[str]:
+        return {c.laddr.ip for child in launcher.children()
+                for c in child.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+
+    # The launcher reports the ports before the kernel has bound them all.
+    wait_for(lambda: len(listening()) > 0, 60, "the kernel listens")
+    assert listening() == {REMOTE_HOST}, listening()
     info, _ = gateway.request(kernel, "kernel_info_request", {})
     assert f"marimo twin: {tmp_path / 'analysis.py'}" in info["content"]["banner"]
 
