@@ -120,7 +120,7 @@ def _javascript(name: str) -> Callable[[str, str], CellCode]:
 # The kernel's runtime keeps a %%capture body's rich outputs and figures
 # (bridge/ipython/capture.py); elsewhere a context that keeps nothing.
 _CAPTURE_DISPLAYS = ("getattr({builtins}, '__capture_outputs__', "
-                     "lambda: {contextlib}.nullcontext([]))()")
+                     "lambda: {contextlib}.nullcontext([]))")
 
 
 def _capture(args: str, body: str) -> CellCode:
@@ -170,7 +170,7 @@ def _capture(args: str, body: str) -> CellCode:
     inline = contexts(
         "__import__('contextlib')", lambda v: f"{v} := __import__('io').StringIO()",
         _CAPTURE_DISPLAYS.format(builtins="__import__('builtins')",
-                                 contextlib="__import__('contextlib')"),
+                                 contextlib="__import__('contextlib')") + "()",
     )
     code = [
         (f"with {', '.join(inline)}:" if inline else "if True:") + f"  {comment}",
@@ -184,12 +184,12 @@ def _capture(args: str, body: str) -> CellCode:
         *(["import io as _io"] if kept else []),
     ]
     spread_out = contexts("_contextlib", lambda v: v, "_capture_outputs()")
-    chosen = _CAPTURE_DISPLAYS.format(builtins="_builtins", contextlib="_contextlib")
+    keeper = _CAPTURE_DISPLAYS.format(builtins="_builtins", contextlib="_contextlib")
     twin = [
         comment,
         *modules,
         *(made if kept else []),
-        *([f"_capture_outputs = {chosen[:-2]}"] if displays else []),
+        *([f"_capture_outputs = {keeper}"] if displays else []),
         *(["with (", *(f"{INDENT}{c}," for c in spread_out), "):"] if spread_out else ["if True:"]),
         *_indented(body),
         *result,
