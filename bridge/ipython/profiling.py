@@ -31,6 +31,9 @@ from bridge.ipython.replacement import (
     spread,
 )
 
+# What the packages' magics print when the statement is interrupted or exits.
+CAUGHT = "*** {type(_exit).__name__} exception caught in code being profiled."
+
 PACKAGE = {"lprun": "line_profiler", "memit": "memory_profiler", "mprun": "memory_profiler"}
 
 
@@ -142,46 +145,52 @@ def cell_prun(args: str, body: str) -> CellCode:
 
 
 def _sources_on_disk(functions: list[str]) -> list[Piece]:
-    """Both profilers print a function's lines only from a file on disk;
-    marimo compiles each cell under a file name that only Python's line
-    cache knows: written out once, from that cache, when missing."""
-    functions_tuple = f"({', '.join(functions)}{',' if len(functions) == 1 else ''})"
-    inline = (
-        "[_os.path.exists(_path) or _os.makedirs(_os.path.dirname(_path), exist_ok=True) "
-        "or open(_path, 'w').write(''.join(_linecache.getlines(_path))) "
-        "for _path in {getattr(_function, '__wrapped__', _function).__code__.co_filename "
-        f"for _function in {functions_tuple}}}]"
-    )
-    loop = block(
-        f"for _function in {functions_tuple}:",
-        ["_path = getattr(_function, '__wrapped__', _function).__code__.co_filename",
-         "if not _os.path.exists(_path):  # a marimo cell: its code is in the line cache",
-         "    _os.makedirs(_os.path.dirname(_path), exist_ok=True)",
-         "    with open(_path, 'w') as _file:",
-         "        _file.write(''.join(_linecache.getlines(_path)))"],
-        inline=inline,
-    )
-    return ["import linecache as _linecache", "import os as _os", loop]
+    """The twin's copy of profiled.py's: both profilers print a function's
+    lines only from a file on disk, and marimo compiles each cell under a
+    file name that only Python's line cache knows."""
+    return [
+        "import linecache as _linecache",
+        "import os as _os",
+        block(
+            f"for _function in ({', '.join(functions)}{',' if len(functions) == 1 else ''}):",
+            ["_path = getattr(_function, '__wrapped__', _function).__code__.co_filename",
+             "if not _os.path.exists(_path):  # a marimo cell: its code is in the line cache",
+             "    _os.makedirs(_os.path.dirname(_path), exist_ok=True)",
+             "    with open(_path, 'w') as _file:",
+             "        _file.write(''.join(_linecache.getlines(_path)))"],
+        ),
+    ]
 
 
 def _line_by_line(magic: str, show: str, args: str) -> Replacement:
     """``%lprun``/``%mprun -f FUNCTION... statement``: the package's
-    LineProfiler on the functions while the statement runs, then ``show``."""
+    LineProfiler on the functions while the statement runs, then ``show``;
+    an interrupt or ``sys.exit()`` in the statement is caught and said, as
+    the packages' magics do. In the runtime, bridge/ipython/profiled.py
+    does it all in a ``with`` on the magic's line."""
     package = needs(magic)
     options, statement = _options(args, "fmDT" if magic == "lprun" else "fT", "rsuc")
     functions = options.get("f", [])
     if not functions or not statement:
         raise Unsupported(f"%{magic} needs -f FUNCTION (one or more) and a statement to run")
-    return Replacement(
-        setup=[
-            f"import {package} as _{package}",
-            f"_profiler = _{package}.LineProfiler()",
-            *(f"_profiler.add_function({f})" for f in functions),
-            "_profiler.enable_by_count()",
-            statement,
-        ],
-        after=["_profiler.disable_by_count()", *_sources_on_disk(functions), show],
-    )
+    twin = [
+        *_sources_on_disk(functions),  # memory_profiler reads them as it adds a function
+        f"import {package} as _{package}",
+        f"_profiler = _{package}.LineProfiler()",
+        *(f"_profiler.add_function({f})" for f in functions),
+        "_profiler.enable_by_count()",
+        block("try:", [statement]),
+        block("except (KeyboardInterrupt, SystemExit) as _exit:",
+              [f"_caught = f{CAUGHT!r}"]),
+        block("else:", ["_caught = ''"]),
+        "_profiler.disable_by_count()",
+        show,
+        block("if _caught:", ["print(_caught)"]),
+    ]
+    context = (f"__import__('bridge.ipython.profiled', fromlist=['_'])"
+               f".line_by_line({package!r}, {', '.join(functions)})")
+    runtime = block(f"with {context} as _profiler:", [statement])
+    return Replacement(setup=[Statement("\n".join(spread(twin)), runtime.line, joins=False)])
 
 
 def lprun(args: str) -> Replacement:
