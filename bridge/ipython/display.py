@@ -7,9 +7,10 @@ without a shell writes terminal escapes. Jupyter users expect each
 ``display(obj)`` to be an output of its own, with its own mime bundle, and
 ``clear_output`` to clear. So each call here sends one console message on
 marimo's media channel (the channel ``plt.show()`` uses) that only the
-bridge reads: ``DISPLAY_MIME``, a JSON op ("display", "update", "clear").
-The bridge turns it into ``display_data``, ``update_display_data`` or
-``clear_output`` (bridge/jupyter/outputs.py).
+bridge reads: ``DISPLAY_MIME``, a JSON op ("display", "update", "clear",
+or "error": a representation that raised). The bridge turns it into
+``display_data``, ``update_display_data``, ``clear_output`` or ``error``
+(bridge/jupyter/outputs.py).
 
 ``display`` is also a builtin here, as in IPython. marimo's formatter
 registration patches ``IPython.display.display`` when IPython is imported;
@@ -27,6 +28,7 @@ import base64
 import builtins
 import json
 import sys
+import traceback
 import uuid
 from typing import Any
 
@@ -106,6 +108,40 @@ def clear_output(wait: bool = False) -> None:
     _send({"op": "clear", "wait": bool(wait)})
 
 
+class FormatterShell:
+    """What IPython's formatters ask of a shell: to show a formatter's error.
+
+    IPython's ``catch_format_error`` calls ``get_ipython().showtraceback()``,
+    and without a shell prints the error to stderr; ipykernel's shell shows
+    it as an error output. ``_ipython_formatter`` gives the formatters this
+    one by setting the ``get_ipython`` that ``IPython.core.formatters``
+    imported: the formatters alone see it, so no library takes the runtime
+    for IPython. tests/unit/test_runtime_hooks.py fails loudly when IPython
+    moves it.
+    """
+
+    formatting_value = False  # while a cell's value (its output) is formatted (fallback.py)
+    told = 0  # errors shown so far
+
+    def showtraceback(self, exc_info: Any = None, *args: Any, **kwargs: Any) -> None:
+        error = (exc_info or sys.exc_info())[1]
+        if isinstance(error, BaseException):
+            self.told += 1
+            formatter_error(error, value=self.formatting_value)
+
+
+SHELL = FormatterShell()
+
+
+def formatter_error(error: BaseException, value: bool) -> None:
+    """A representation that raised, shown as ipykernel's shell shows it: an
+    error output. ``value``: it was the cell's value's (ipykernel's
+    displayhook), which fails the cell; a display()'s does not."""
+    _send({"op": "error", "ename": type(error).__name__, "evalue": str(error),
+           "traceback": "".join(traceback.format_exception(error)).rstrip("\n").split("\n"),
+           "value": value})
+
+
 Bundle = tuple[str, dict[str, Any], dict[str, Any]]  # (source, data, metadata)
 
 
@@ -133,9 +169,9 @@ def _marimo_first(obj: Any) -> bool:
 
 
 def _marimo_bundle(obj: Any) -> Bundle | None:
-    from marimo._output.formatting import try_format
+    from bridge.ipython.fallback import marimo_format
 
-    formatted = try_format(obj)
+    formatted = marimo_format(obj)
     if formatted.traceback is not None or not formatted.data:
         return None
     return "marimo", {formatted.mimetype: formatted.data}, {}
@@ -150,9 +186,10 @@ def formatter() -> Any:
 def _ipython_formatter() -> Any:
     global _formatter
     if _formatter is None:
-        from IPython.core.formatters import DisplayFormatter
+        from IPython.core import formatters
 
-        _formatter = DisplayFormatter()
+        setattr(formatters, "get_ipython", lambda: SHELL)  # noqa: B010 (a stand-in, typed apart)
+        _formatter = formatters.DisplayFormatter()
     return _formatter
 
 

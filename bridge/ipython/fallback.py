@@ -9,14 +9,20 @@ not show). In the runtime, this wraps marimo's ``try_format`` (private,
 ``marimo._output.formatting``; tests/unit/test_runtime_hooks.py fails
 loudly when it moves): when marimo's formatting of an object failed
 (with a traceback or, as for IPython's ``Image``, without one),
-IPython's formatter formats it instead, printing the formatter's error to
-the cell's stderr as IPython does without a shell, and the best
-representation that worked is the output.
+IPython's formatter formats it instead, and the best representation that
+worked is the output.
+
+A formatter that raises tells its error as ipykernel's shell does
+(display.py's ``FormatterShell``): an error output, and when it was the
+cell's value that failed to format (ipykernel's displayhook), the cell's
+reply is an error.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from bridge.ipython import display
 
 # What marimo can show of IPython's bundle, best first; images go to
 # marimo as data URLs, as its own figures do.
@@ -25,12 +31,24 @@ MIMETYPES = ("text/html", "image/svg+xml", "image/png", "image/jpeg", "text/mark
 _DATA_URL = ("image/png", "image/jpeg")
 
 
+# marimo's own try_format, which display() asks for marimo's rendering.
+_marimo_format: Any = None
+
+
+def marimo_format(obj: Any) -> Any:
+    from marimo._output import formatting
+
+    return (_marimo_format or formatting.try_format)(obj)
+
+
 def install() -> None:
+    global _marimo_format
     from marimo._output import formatting
 
     original = formatting.try_format
     if getattr(original, "_bridge", False):
         return
+    _marimo_format = original
 
     def try_format(obj: Any, include_opinionated: bool | None = None) -> Any:
         formatted = original(obj, include_opinionated)
@@ -46,7 +64,19 @@ def install() -> None:
             # An interrupt is not a representation's bug; a missing package
             # is what marimo tells the user to install.
             return formatted
-        fallback = _ipython_bundle(obj)
+        # What marimo formats here is a cell's output: its last expression,
+        # or what mo.output.replace() and append() give (display() asks
+        # marimo_format).
+        told = display.SHELL.told
+        display.SHELL.formatting_value = True
+        try:
+            fallback = _ipython_bundle(obj)
+        finally:
+            display.SHELL.formatting_value = False
+        if fallback is None and display.SHELL.told > told:
+            # IPython's formatter told the error (an error output, the cell
+            # failed); marimo's traceback would tell it again.
+            return formatting.FormattedOutput(mimetype="text/plain", data="")
         if fallback is None:
             return formatted
         mimetype, data = fallback
@@ -57,12 +87,10 @@ def install() -> None:
 
 
 def _ipython_bundle(obj: Any) -> tuple[str, str] | None:
-    """The best representation IPython's formatter gets (it prints the
-    failing ones' tracebacks to stderr itself)."""
-    from bridge.ipython.display import _ipython_formatter
-
+    """The best representation IPython's formatter gets (it tells the
+    failing ones' errors itself, through the shell above)."""
     try:
-        data, _ = _ipython_formatter().format(obj)
+        data, _ = display.formatter().format(obj)
     except Exception:
         return None
     for mimetype in MIMETYPES:

@@ -341,7 +341,8 @@ class OutputRouter:
     def _display_op(
         self, context: RequestContext, cell: str, is_root: bool, op: DisplayOp | None
     ) -> None:
-        """display(), handle.update() and clear_output(), as ipykernel sends them."""
+        """display(), handle.update(), clear_output() and a representation's
+        error, as ipykernel sends them."""
         if op is None or context.silent:
             return
         if op.op == "clear":
@@ -352,6 +353,10 @@ class OutputRouter:
                 self._send("clear_output", {"wait": op.wait}, context.parent)
         elif op.op == "update":
             self._messages.update(context, op.display_id, op.data, op.metadata)
+        elif op.op == "error":
+            self._header(context, cell, is_root)
+            self._messages.flush_stream(context)
+            self._send("error", op.error or {}, context.parent)
         else:
             self._header(context, cell, is_root)
             self._messages.display(context, op.data, op.metadata, op.display_id)

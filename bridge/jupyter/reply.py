@@ -10,7 +10,7 @@ from bridge.jupyter.outputs import SCRATCH, OutputRouter
 from bridge.jupyter.records import Records
 from bridge.jupyter.request_messages import RequestContext
 from bridge.runs.request import RequestRun
-from bridge.translate.errors import describe, has_traceback
+from bridge.translate.errors import FORMATTER, describe, has_traceback
 from bridge.translate.traceback import RED, RESET
 
 Publish = Callable[[str, dict[str, Any], dict[str, Any]], None]
@@ -73,7 +73,10 @@ class Replies:
                 "payload": [],
                 "user_expressions": {},
             }
-        if not in_place:
+        # A value's formatter error was shown where it happened (outputs.py).
+        failures = request.failures()
+        shown = bool(failures) and failures[0][1].get("type") == FORMATTER
+        if not in_place and not shown:
             if context.anchored:
                 for root in request.roots:
                     view = router.view(root)
@@ -139,6 +142,8 @@ def error_content(
         )
     if view is not None and view.traceback and has_traceback(error):
         lines.extend(view.traceback)
+    elif error.get("type") == FORMATTER and error.get("traceback"):
+        lines.extend(error["traceback"])
     else:
         lines.append(f"{RED}{described.ename}{RESET}: {described.evalue}")
     others = {c for c, _ in failures[1:] if c != cell}

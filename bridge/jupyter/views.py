@@ -100,13 +100,16 @@ class CellView:
             self._append_text(str(item.data or ""))
 
     def _display_op(self, raw: Any) -> None:
-        """display(), handle.update() and clear_output() of the cell's run."""
+        """display(), handle.update(), clear_output() and a representation's
+        error (its traceback, as the console shows the cell's) of the cell's run."""
         op = read_op(raw)
         if op is None:
             return
         if op.op == "clear":
             # Both waits are one here: the displays are redrawn at the throttle.
             self.clear_console()
+        elif op.op == "error":
+            self._append_text(op.error_text())
         elif op.op == "update":
             for i, (old, display_id) in enumerate(self.media):
                 if display_id == op.display_id and i >= self.media_forgotten:

@@ -14,7 +14,8 @@ from typing import Any
 
 from bridge.runs.correlator import Run
 from bridge.runtime.messages import CellOp, Interrupted, Notification, Other
-from bridge.translate.errors import is_stop
+from bridge.translate.displays import DISPLAY_MIME, read_op
+from bridge.translate.errors import FORMATTER, is_stop
 
 Publish = Callable[["RequestRun", "Notification | Other"], None]
 
@@ -31,6 +32,9 @@ class RequestRun:
         self.roots = roots
         self.ran: list[str] = []  # cells that ran, in the order they started
         self.errors: dict[str, list[dict[str, Any]]] = {}
+        # Cells whose value raised as it was formatted (a ``_repr_html_`` with
+        # a bug): they ran, and failed, as in ipykernel's displayhook.
+        self.format_errors: dict[str, dict[str, Any]] = {}
         # Cells marimo did not run because a cell they read is disabled.
         self.disabled: set[str] = set()
         self.interrupted = False
@@ -101,6 +105,13 @@ class RequestRun:
             self._in_run.add(cell)
             if note.status == "running" and cell not in self.ran:
                 self.ran.append(cell)
+        if note.status == "running":
+            self.format_errors.pop(cell, None)  # a new run of the cell
+        for item in note.console_items():
+            if item.mimetype == DISPLAY_MIME:
+                op = read_op(item.data)
+                if op is not None and op.fails_cell and cell not in self.format_errors:
+                    self.format_errors[cell] = {"type": FORMATTER, **(op.error or {})}
         output = note.output
         if output is None:
             return
@@ -116,7 +127,8 @@ class RequestRun:
 
         Graph errors (cycles, multiple definitions) are re-sent on every run
         for every cell they affect; they count only for cells that belong to
-        this run: the executed ones and those that were queued or ran.
+        this run: the executed ones and those that were queued or ran. A
+        value that failed to format counts as its cell's failure.
         """
         found = [
             (cell, error)
@@ -125,6 +137,8 @@ class RequestRun:
             for error in errors
             if not is_stop(error)
         ]
+        found += [(cell, error) for cell, error in self.format_errors.items()
+                  if cell not in self.errors]
         found.sort(key=lambda item: item[0] not in self.roots)
         return found
 

@@ -17,11 +17,19 @@ DISPLAY_MIME = "application/vnd.marimo-bridge.display+json"
 
 @dataclass(frozen=True)
 class DisplayOp:
-    op: str  # "display", "update" or "clear"
+    op: str  # "display", "update", "clear" or "error"
     data: dict[str, Any]
     metadata: dict[str, Any]
     display_id: str | None = None
     wait: bool = False
+    # "error": a representation that raised, as Jupyter's error fields.
+    error: dict[str, Any] | None = None
+    # "error": it was the cell's value's, which fails the cell.
+    fails_cell: bool = False
+
+    def error_text(self) -> str:
+        """The error as a console shows it."""
+        return "\n".join((self.error or {}).get("traceback") or []) + "\n"
 
 
 def read_op(raw: Any) -> DisplayOp | None:
@@ -30,10 +38,18 @@ def read_op(raw: Any) -> DisplayOp | None:
         op = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
         return None
-    if not isinstance(op, dict) or op.get("op") not in ("display", "update", "clear"):
+    if not isinstance(op, dict) or op.get("op") not in ("display", "update", "clear", "error"):
         return None
     if op["op"] == "clear":
         return DisplayOp("clear", {}, {}, wait=bool(op.get("wait")))
+    if op["op"] == "error":
+        lines = op.get("traceback")
+        error = {
+            "ename": str(op.get("ename") or "Exception"),
+            "evalue": str(op.get("evalue") or ""),
+            "traceback": [str(line) for line in lines] if isinstance(lines, list) else [],
+        }
+        return DisplayOp("error", {}, {}, error=error, fails_cell=bool(op.get("value")))
     data, metadata = op.get("data"), op.get("metadata")
     if not isinstance(data, dict) or not data:
         return None

@@ -29,6 +29,11 @@ def _cycle(edges: Any, label: Labeler) -> str:
     return "; ".join(steps)
 
 
+# The bridge's own error item: a cell's value raised as it was formatted
+# (bridge/runs/request.py); it has Jupyter's error fields.
+FORMATTER = "bridge-formatter"
+
+
 def describe(error: dict[str, Any], label: Labeler) -> CellError:
     """One marimo error (an item of a ``marimo-error`` output) in plain words."""
     kind = error.get("type")
@@ -42,6 +47,8 @@ def describe(error: dict[str, Any], label: Labeler) -> CellError:
             # the cell it blames ("It was expected to be defined in ").
             msg = f"{msg} {label(str(raising))}"
         return CellError(str(error.get("exception_type") or "Exception"), msg)
+    if kind == FORMATTER:
+        return CellError(str(error.get("ename") or "Exception"), str(error.get("evalue") or ""))
     if kind == "interruption":
         return CellError("KeyboardInterrupt", "execution was interrupted")
     if kind == "multiple-defs":

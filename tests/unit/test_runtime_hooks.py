@@ -44,6 +44,16 @@ def test_ipython_formats_without_a_shell() -> None:
     assert data["text/markdown"] == "*m*"
 
 
+def test_ipython_formatters_ask_their_module_get_ipython_to_show_an_error() -> None:
+    """display.py's FormatterShell stands in for the shell that IPython's
+    formatters tell a representation's error to."""
+    from IPython.core import formatters
+
+    assert callable(formatters.get_ipython)
+    source = inspect.getsource(formatters.catch_format_error)
+    assert "ip = get_ipython()" in source and "ip.showtraceback(exc_info)" in source
+
+
 def test_figures_hook_goes_before_marimos_closing_hook() -> None:
     """bridge/runtime/figures.py: the hook list, marimo's closing hook, its
     renderer, and the formatter registration that makes the mplot3d cycle."""
