@@ -22,7 +22,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
-from bridge.ipython import history_magic, profiling, replacement, run
+from bridge.ipython import history_magic, kernel_magics, profiling, psearch, replacement, run
 from bridge.ipython.asks import Help, Load, Page, quick_reference
 from bridge.ipython.replacement import Replacement, Statement, Unsupported, is_expression
 from bridge.ipython.shell import getoutput, pip_magic, system
@@ -322,4 +322,7 @@ LINE: dict[str, Callable[[str], Replacement]] = {
     "lprun": profiling.lprun,
     "memit": profiling.memit,
     "mprun": profiling.mprun,
+    "psearch": psearch.magic,
+    "connect_info": kernel_magics.connect_info_magic,
+    "qtconsole": kernel_magics.qtconsole_magic,
 }

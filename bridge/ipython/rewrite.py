@@ -64,7 +64,7 @@ from bridge.ipython.replacement import (
 # (``get_ipython().run_line_magic('matplotlib', 'inline')``): only such cells
 # go through IPython's transformer.
 _MAYBE = re.compile(
-    r"^[ \t]*[%!]|=[ \t]*[%!]|\?[ \t]*$|^[ \t]*(>>>|In \[\d+\]:)|get_ipython\(\)\.", re.M
+    r"^[ \t]*[%!?]|=[ \t]*[%!]|\?[ \t]*$|^[ \t]*(>>>|In \[\d+\]:)|get_ipython\(\)\.", re.M
 )
 _RUN = re.compile(r"^[ \t]*%run\b", re.M)
 # The kernel's own directives (requests.py, outputs.py): not IPython's.

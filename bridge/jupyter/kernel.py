@@ -21,6 +21,7 @@ from tornado import ioloop
 
 from bridge import __version__
 from bridge.ipython import run as ipython_run
+from bridge.ipython.kernel_magics import CONNECTION_FILE_ENV
 from bridge.jupyter import info
 from bridge.jupyter.interaction import InteractionRuns
 from bridge.jupyter.introspection import CONCURRENT_REQUESTS, Introspection
@@ -53,7 +54,12 @@ class MarimoKernel(Kernel):
         loop = ioloop.IOLoop.current()
         iopub = IOPubSender(self.session, self.iopub_socket, self._topic)
         publish = iopub.send
-        twin = TwinKeeper(os.environ, getattr(self.parent, "abs_connection_file", None))
+        connection_file = getattr(self.parent, "abs_connection_file", None)
+        if connection_file:
+            # For the runtime's %connect_info and %qtconsole (it inherits the
+            # environment): bridge/ipython/kernel_magics.py.
+            os.environ[CONNECTION_FILE_ENV] = connection_file
+        twin = TwinKeeper(os.environ, connection_file)
         self._records = records = Records.new(twin, publish)
         router = records.router
         self._stdin = InputBroker(self.session, self.stdin_socket)
