@@ -20,6 +20,7 @@ bridge convert``. Per code cell:
 
 from __future__ import annotations
 
+import ast
 import copy
 import os
 import re
@@ -118,18 +119,21 @@ def cause(
     cell: Cell, shared: frozenset[str] = frozenset(), starred: frozenset[str] = frozenset()
 ) -> str:
     """Why this kernel failed a cell ipykernel ran. ``shared``: the names
-    several cells of the notebook define; a cell reading one of them sees
-    whichever definition marimo kept, which is marimo's rule at work.
+    several cells of the notebook define, or that a cell marimo refused
+    (a star import) defines; a cell reading one of them sees whichever
+    definition marimo kept, or none, which is marimo's rule at work.
     ``starred``: the names a star import marimo refused would have bound."""
     if cell.failed in RULES:
         return "marimo's rules"
     if cell.failed == "NameError" and "expected to be defined in" in cell.evalue:
         return "marimo's rules"
     missing = re.search(r"name '(\w+)' is not defined", cell.evalue)
-    if cell.failed == "NameError" and missing and missing.group(1) in starred:
+    if cell.failed == "NameError" and missing and missing.group(1) in starred | shared:
+        # Read through a string (``eval('df1')``) or in a function, a name
+        # marimo refused to define: a star import's, or one several cells define.
         return "marimo's rules"
     found = names(cell.source)
-    if found is not None and found.refs & shared:
+    if found is not None and (found.refs | _names_in_strings(cell.source)) & shared:
         return "marimo's rules"
     if re.match(r"Cell In\[\d+\] failed: ", cell.evalue):
         # The cell ran; a cell reading what it (re)defined re-ran and failed.
@@ -142,14 +146,49 @@ def cause(
     return "other"
 
 
+def _names_in_strings(source: str) -> set[str]:
+    """The names read by the string literals of a cell that are Python
+    expressions: what ``eval('x')`` in a notebook's helper reads
+    (``display('df1', 'pd.concat([df1, df2])')``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                expression = ast.parse(node.value.strip(), mode="eval")
+            except (SyntaxError, ValueError):
+                continue
+            found.update(n.id for n in ast.walk(expression) if isinstance(n, ast.Name))
+    return found
+
+
 def shared_names(cells: list[Cell]) -> frozenset[str]:
-    """The names more than one code cell defines (marimo's analysis)."""
+    """The names more than one code cell defines (marimo's analysis), and
+    those of cells marimo refused to run for a star import."""
     counts: Counter[str] = Counter()
+    refused: set[str] = set()
     for cell in cells:
         found = names(cell.source)
         if found is not None:
             counts.update(found.defs)
-    return frozenset(name for name, n in counts.items() if n > 1)
+        elif cell.failed == "ImportStarError":
+            # marimo's analysis refuses the cell; Python's names what it binds.
+            refused.update(_bound(cell.source))
+    return frozenset(name for name, n in counts.items() if n > 1) | refused
+
+
+def _bound(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {
+        node.id for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
 
 
 def star_names(cells: list[Cell], folder: Path | None) -> frozenset[str]:
@@ -175,8 +214,9 @@ def compare(
         if (ref.failed is None) == (cell.failed is None):
             result.agree += 1
         elif ref.failed is None:
-            result.causes[cause(cell, shared, starred)] += 1
-            result.details.append((cell.source, f"{cell.failed}: {cell.evalue[:120]}"))
+            why = cause(cell, shared, starred)
+            result.causes[why] += 1
+            result.details.append((cell.source, f"[{why}] {cell.failed}: {cell.evalue[:120]}"))
             continue
         else:
             result.causes["only ipykernel failed"] += 1
