@@ -8,6 +8,7 @@ outputs kept in place) and nbclient's (no cellId, the standard messages).
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -299,6 +300,17 @@ def test_profiling_magics_print_what_ipython_prints(kc, shape) -> None:
     assert "peak memory:" in shown and "increment:" in shown
     shown = cells.ok("%mprun -f work work(1000)")
     assert "Mem usage" in shown and "total += i" in shown
+    # An interrupt or exit in the statement ends the profiling, not the cell,
+    # as the packages' magics do: what was measured, then what was caught.
+    cells.ok("import sys\ndef stops(n):\n    total = work(n)\n    raise KeyboardInterrupt")
+    shown = cells.ok("%mprun -f stops stops(10)\nafter_mprun = 1")
+    assert "Mem usage" in shown and "total = work(n)" in shown
+    assert "*** KeyboardInterrupt exception caught in code being profiled." in shown
+    cells.ok("def exits(n):\n    total = work(n)\n    sys.exit(3)")
+    shown = cells.ok("%lprun -f exits exits(10)\nafter_lprun = 1")
+    assert "Line Contents" in shown and "total = work(n)" in shown
+    assert "*** SystemExit exception caught in code being profiled." in shown
+    assert cells.ok("after_mprun + after_lprun").strip() == "2"
 
 
 # A 1x1 PNG.
@@ -337,11 +349,25 @@ def test_a_failing_rich_representation_falls_back_as_ipython_does(kc, shape) -> 
         "class Broken:\n    def _repr_html_(self):\n        raise ValueError('html is broken')\n"
         "    def __repr__(self):\n        return 'Broken()'"
     )
-    for code in ("Broken()", "display(Broken())"):
-        result, shown = cells.run(code)
-        assert result.status == "ok", code
-        assert "Broken()" in shown, (code, shown)
-        assert "ValueError: html is broken" in shown, (code, shown)
+    # As in ipykernel: the formatter's error is an error output, and a cell
+    # whose value failed to format failed (its displayhook's error); a
+    # display() call that did goes on.
+    result, shown = cells.run("Broken()")
+    assert result.status == "error" and result.content["ename"] == "ValueError", shown
+    assert result.content["evalue"] == "html is broken"
+    assert "Broken()" in shown and "ValueError: html is broken" in shown, shown
+    result, shown = cells.run("display(Broken())\nprint('went on')")
+    assert result.status == "ok", shown
+    assert "Broken()" in shown and "ValueError: html is broken" in shown, shown
+    assert "went on" in shown
+    if shape == "nbclient":
+        errors = [m for m in result.outputs if m["msg_type"] == "error"]
+        assert [e["content"]["ename"] for e in errors] == ["ValueError"], result.outputs
+    # Nothing to show: the cell shows the error alone.
+    cells.ok("class Unprintable:\n    def __repr__(self):\n        raise KeyError('no repr')")
+    result, shown = cells.run("Unprintable()")
+    assert result.status == "error" and result.content["ename"] == "KeyError", shown
+    assert "KeyError: 'no repr'" in shown
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -514,6 +540,33 @@ def test_javascript_xmode_and_a_lone_question_mark(kc) -> None:
     usage = execute(kc, "?")
     assert usage.status == "ok"
     assert "Quick Reference" in usage.content["payload"][0]["data"]["text/plain"]
+
+
+def test_psearch_connect_info_and_qtconsole_as_ipykernel_has_them(kc, tmp_path) -> None:
+    """``*int*?``: the names a wildcard matches, in the notebook and the
+    builtins; ``%connect_info``: this kernel's connection file and how to
+    connect to it; ``%qtconsole`` starts one (ipykernel does not wait)."""
+    assert execute(kc, "my_interval = 1\nmy_int_list = []\ndef my_fn(): pass").status == "ok"
+    found = execute(kc, "*int*?")
+    assert found.status == "ok", found.text()
+    names = found.text().split()
+    assert {"my_interval", "my_int_list", "int", "print"} <= set(names), names
+    assert names == sorted(names)
+    typed = execute(kc, "%psearch my_* function")
+    assert typed.text().split() == ["my_fn"], typed.text()
+    leading = execute(kc, "?MY_INT*")
+    assert leading.status == "ok" and leading.text().split() == [], leading.text()
+    folded = execute(kc, "%psearch -i MY_INT*")
+    assert folded.text().split() == ["my_int_list", "my_interval"], folded.text()
+    bad = execute(kc, "%psearch -s nowhere a*")
+    assert bad.status == "error" and "invalid namespace <nowhere>" in bad.content["evalue"]
+    info = execute(kc, "%connect_info")
+    assert info.status == "ok", info.text()
+    shown = info.text()
+    connection = json.loads(shown.split("\n\n")[0])
+    assert connection["shell_port"] == kc.shell_port and connection["key"] == kc.session.key.decode()
+    assert f"--existing {Path(kc.connection_file).name}" in shown or kc.connection_file in shown
+    assert execute(kc, "%qtconsole").status == "ok"
 
 
 def test_history_prints_this_sessions_inputs_as_ipython_does(kc) -> None:
