@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import shlex
 
+from bridge.ipython import profiled
 from bridge.ipython.replacement import (
     INDENT,
     CellCode,
@@ -31,8 +32,9 @@ from bridge.ipython.replacement import (
     spread,
 )
 
-# What the packages' magics print when the statement is interrupted or exits.
-CAUGHT = "*** {type(_exit).__name__} exception caught in code being profiled."
+# The twin's f-string of what the packages' magics print when the
+# statement is interrupted or exits.
+CAUGHT = profiled.CAUGHT.format("{type(_exit).__name__}")
 
 PACKAGE = {"lprun": "line_profiler", "memit": "memory_profiler", "mprun": "memory_profiler"}
 
