@@ -231,6 +231,13 @@ def test_question_mark_shows_help_as_a_pager_payload(kc) -> None:
     deep = execute(kc, "import json\njson.dumps??")
     assert deep.status == "ok"
     assert "def dumps" in deep.content["payload"][0]["data"]["text/plain"]
+    # An object that is not there: IPython says so on stdout, and pages nothing.
+    for code in ("no_such_thing?", "x_missing = 1\nno_such_thing.attr?"):
+        missing = execute(kc, code)
+        assert missing.status == "ok" and missing.content["payload"] == [], code
+        assert [m["content"]["text"] for m in missing.of_type("stream")] == [
+            f"Object `{code.split(chr(10))[-1].rstrip('?')}` not found.\n"
+        ], missing.outputs
 
 
 @pytest.mark.parametrize("shape", SHAPES)

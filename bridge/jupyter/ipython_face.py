@@ -32,13 +32,14 @@ class IPythonFace:
         self._log = log
 
     async def reply_without_run(
-        self, rewritten: Rewritten, execution_count: int, warn: Callable[[str], None]
+        self, rewritten: Rewritten, execution_count: int, warn: Callable[[str], None],
+        say: Callable[[str], None],
     ) -> dict[str, Any] | None:
         """The reply of a cell of asks only (help, ``%load``) or of an exit
         cell; None for any other cell. A ``%load`` that finds nothing raises
         asks.LoadError; ``warn`` says what it loaded only in part."""
         if rewritten.only_asks:
-            payload = await self.payloads(rewritten.asks, warn)
+            payload = await self.payloads(rewritten.asks, warn, say)
         elif rewritten.ask_exit:
             # As IPython's exit: the frontend closes (and shuts the kernel down).
             payload = [{"source": "ask_exit", "keepkernel": False}]
@@ -52,16 +53,20 @@ class IPythonFace:
         }
 
     async def payloads(
-        self, asks: tuple[Ask, ...], warn: Callable[[str], None]
+        self, asks: tuple[Ask, ...], warn: Callable[[str], None], say: Callable[[str], None]
     ) -> list[dict[str, Any]]:
         """The reply's payloads, as ipykernel's: ``obj?`` / ``obj??`` and
-        ``%quickref`` as pager pages, ``%load`` as the cell's new text."""
+        ``%quickref`` as pager pages, ``%load`` as the cell's new text.
+        ``say`` prints a line (an object ``obj?`` did not find)."""
         payload: list[dict[str, Any]] = []
         for ask in asks:
             if isinstance(ask, Help):
                 found = await self._inspect(ask.name, len(ask.name), ask.level)
-                data = found.get("data") or {"text/plain": f"Object `{ask.name}` not found."}
-                payload.append({"source": "page", "data": data, "start": 0})
+                if not found.get("data"):
+                    # IPython prints it, and pages nothing.
+                    say(f"Object `{ask.name}` not found.")
+                    continue
+                payload.append({"source": "page", "data": found["data"], "start": 0})
             elif isinstance(ask, Page):
                 payload.append({"source": "page", "data": {"text/plain": ask.text}, "start": 0})
             elif isinstance(ask, Load):

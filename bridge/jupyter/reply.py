@@ -102,6 +102,11 @@ class Replies:
         for notice in notices:
             self.warn_raw(f"Warning: {notice}", parent)
 
+    def say(self, text: str, silent: bool, parent: dict[str, Any]) -> None:
+        """A line on stdout, as a magic prints it."""
+        if not silent:
+            self._publish("stream", {"name": "stdout", "text": f"{text}\n"}, parent)
+
     def warn_raw(self, text: str, parent: dict[str, Any]) -> None:
         self._publish("stream", {"name": "stderr", "text": f"{text}\n"}, parent)
 

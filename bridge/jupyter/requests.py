@@ -109,7 +109,8 @@ class Requests:
                 return self.replies.error("UsageError", rewritten.error, silent, parent)
             try:
                 answered = await self._ipython.reply_without_run(
-                    rewritten, execution_count, lambda text: self.replies.warn([text], parent)
+                    rewritten, execution_count, lambda text: self.replies.warn([text], parent),
+                    lambda text: self.replies.say(text, silent, parent),
                 )
             except LoadError as exc:
                 self._record_history(code, execution_count, silent, store_history)
@@ -271,7 +272,8 @@ class Requests:
         if planned.asks and reply["status"] == "ok":
             # Help and pages only: a %load shares its cell with nothing (rewrite.py).
             reply["payload"] = await self._ipython.payloads(
-                planned.asks, lambda text: replies.warn([text], parent)
+                planned.asks, lambda text: replies.warn([text], parent),
+                lambda text: replies.say(text, context.silent, parent),
             )
         return reply
 
