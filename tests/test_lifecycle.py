@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import psutil
-from helpers import collect, execute, runtime_process, wait_gone
+from helpers import collect, execute, runtime_process, send_execute, wait_gone
 from jupyter_client.manager import start_new_kernel
 
 
@@ -45,6 +45,32 @@ def test_sigint_interrupts_the_cell_and_aborts_the_queue(kernel) -> None:
     assert aborted["content"]["status"] == "aborted"
     # The bridge survived and the kernel keeps working.
     assert execute(kc, "after = 2 + 2; after").status == "ok"
+
+
+def test_a_cell_that_catches_the_interrupt_ran_and_its_dependents_did_not(kernel) -> None:
+    """As in ipykernel: a cell that catches the KeyboardInterrupt and goes on
+    (as %mprun does) succeeded, and the queue goes on. marimo cancels the
+    rest of the run, so a dependent it would re-run next did not run: that
+    reply says the run was interrupted."""
+    km, kc = kernel
+    execute(kc, "pass")  # the runtime is up: the interrupt lands in the cell
+    catching = (
+        "import time\ntry:\n    time.sleep({})\n    outcome = 'slept'\n"
+        "except KeyboardInterrupt:\n    outcome = 'caught'\nprint(outcome)"
+    )
+    request = send_execute(kc, catching.format(30), cell_id="catcher")
+    queued = send_execute(kc, "after_catch = 1", cell_id="after")
+    _interrupt_soon(km.interrupt_kernel)
+    result = collect(kc, request, timeout=20)
+    assert result.status == "ok", result.content
+    assert "caught" in result.text()
+    assert collect(kc, queued, timeout=20).status == "ok"
+    assert execute(kc, "reader = outcome + '!'", cell_id="reader").status == "ok"
+    request = send_execute(kc, catching.format(31), cell_id="catcher")
+    _interrupt_soon(km.interrupt_kernel)
+    result = collect(kc, request, timeout=20)
+    assert result.status == "error", result.content
+    assert result.content["ename"] == "KeyboardInterrupt", result.content
 
 
 def test_interrupt_request_on_control_channel(kc) -> None:

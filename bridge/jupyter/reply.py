@@ -124,7 +124,7 @@ def error_content(
         }
     failures = request.failures()
     if not failures:
-        if request.interrupted:
+        if request.cut_short():
             return {
                 "ename": "KeyboardInterrupt",
                 "evalue": "execution was interrupted",

@@ -71,7 +71,7 @@ class RequestRun:
 
     def own_failure(self) -> bool:
         """Whether the executed cells themselves failed (not only dependents)."""
-        if self.lost is not None or self.interrupted or self.unexplained():
+        if self.lost is not None or self.cut_short() or self.unexplained():
             return True
         return any(cell in self.roots or cell == "__scratch__" for cell, _ in self.failures())
 
@@ -141,6 +141,18 @@ class RequestRun:
                   if cell not in self.errors]
         found.sort(key=lambda item: item[0] not in self.roots)
         return found
+
+    def cut_short(self) -> bool:
+        """Whether an interrupt stopped this run before its cells were done.
+
+        marimo marks a run interrupted at any SIGINT during it, also when
+        the cell caught the KeyboardInterrupt and went on (``%mprun`` does,
+        as a ``try``/``except KeyboardInterrupt`` does); then every cell of
+        the run ran and none failed, and ipykernel replies ok.
+        """
+        if not self.interrupted:
+            return False
+        return any(cell not in self.ran for cell in self._in_run | self.roots)
 
     def unexplained(self) -> list[str]:
         """Executed cells that never started and were told no reason (no
