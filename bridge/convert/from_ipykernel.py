@@ -12,9 +12,9 @@ kernel's.
 
 What the transforms cannot see is shown to them: IPython lines are masked
 while they run (masks.py) and renamed too (``%timeit L.sort()``, ``!echo
-{x}``), and so are the names inside literal ``pd.eval('...')`` strings and
-the ``@name`` references in literal ``.query('...')``/``.eval('...')``
-strings. A notebook that already runs here comes out with its cells as
+{x}``), and so are the names inside the string literals a call evaluates
+(strings.py: ``pd.eval('...')``, ``@name`` in ``.query('...')``, a
+notebook helper that calls ``eval``). A notebook that already runs here comes out with its cells as
 they were.
 
 marimo's transforms are private (``marimo._convert.ipynb.to_ir``,
@@ -24,27 +24,22 @@ tests/unit/test_convert.py fails loudly if an upgrade moves them.
 
 from __future__ import annotations
 
-import ast
 import copy
-import io
 import json
-import keyword
 import os
 import re
 import shutil
-import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bridge.convert import strings
 from bridge.convert.from_marimo import KERNELSPEC, ConvertError
 from bridge.convert.masks import Masked, Unmaskable, mask, unmask
 from bridge.convert.stars import Star, expand
 from bridge.notebook.analysis import names
 from bridge.twin.order import cell_source
-
-STRINGS = "__bridge_strings__"
 
 
 @dataclass
@@ -122,8 +117,9 @@ def convert(
     # Star imports first: what they bind is then names the transforms see.
     originals, stars = expand(unprompted, folder)
     masked = [mask(source) for source in originals]
-    strings = [_with_string_names(m.source) for m in masked]
-    sources = [s for s, _ in strings]
+    evaluators = strings.evaluators([m.source for m in masked])
+    named = [strings.with_names(m.source, evaluators) for m in masked]
+    sources = [s for s, _ in named]
     for transform in transforms():
         keep = CommentPreserver(sources)
         try:
@@ -137,10 +133,11 @@ def convert(
                                                          start=1) if plain != written
     ])
     for number, (cell, written, original, masked_, (before, names_in_strings), after) in (
-        enumerate(zip(code_cells, as_written, originals, masked, strings, sources, strict=True),
+        enumerate(zip(code_cells, as_written, originals, masked, named, sources, strict=True),
                   start=1)
     ):
-        text = _strings_renamed(after, names_in_strings) if after != before else masked_.source
+        text = (strings.renamed(after, names_in_strings, evaluators) if after != before
+                else masked_.source)
         try:
             new = unmask(text, masked_) if after != before else original
         except Unmaskable:
@@ -205,109 +202,6 @@ def _free(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.name}.{n}")
     return candidate
-
-
-# -- names inside pandas' expression strings -----------------------------------
-def _string_calls(tree: ast.AST) -> list[tuple[ast.Constant, str, bool]]:
-    """Literal expression strings: (the node, its text, whether its bare
-    names are Python names: pd.eval's are, a DataFrame's query/eval's are
-    columns)."""
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
-            continue
-        first, func = node.args[0], node.func
-        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-            continue
-        if isinstance(func, ast.Attribute) and func.attr in ("query", "eval"):
-            top_level = isinstance(func.value, ast.Name) and func.value.id in ("pd", "pandas")
-            found.append((first, first.value, top_level and func.attr == "eval"))
-    return found
-
-
-def _expression_names(text: str, bare: bool) -> list[tuple[int, int, str]]:
-    """(start, end, name) of the Python names an expression string reads:
-    ``@name`` always, bare names too when ``bare``; never a quoted column
-    name, an attribute or a keyword."""
-    found: list[tuple[int, int, str]] = []
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return found
-    offsets = [0]
-    for line in text.splitlines(keepends=True):
-        offsets.append(offsets[-1] + len(line))
-    previous = None
-    for token in tokens:
-        if token.type == tokenize.NAME and not keyword.iskeyword(token.string):
-            at = previous is not None and previous.string == "@"
-            dotted = previous is not None and previous.string == "."
-            if (at or bare) and not dotted and token.string not in ("True", "False", "None"):
-                start = offsets[token.start[0] - 1] + token.start[1]
-                found.append((start, start + len(token.string), token.string))
-        previous = token
-    return found
-
-
-def _names_in(text: str, bare: bool) -> list[str]:
-    return [name for _, _, name in _expression_names(text, bare)]
-
-
-def _with_string_names(source: str) -> tuple[str, list[str]]:
-    """The cell with the names its expression strings read appended as a
-    reference the renaming sees (and renames), and those names."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return source, []
-    read: list[str] = []
-    for _, value, bare in _string_calls(tree):
-        for name in _names_in(value, bare):
-            if name not in read:
-                read.append(name)
-    if not read:
-        return source, []
-    return f"{source}\nif {STRINGS}:\n    ({', '.join(read)},)", read
-
-
-def _strings_renamed(text: str, read: list[str]) -> str:
-    """Rename inside the expression strings as the renaming renamed the
-    appended reference, then drop it."""
-    if not read:
-        return text
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return text
-    block = next(
-        (
-            n
-            for n in tree.body
-            if isinstance(n, ast.If) and isinstance(n.test, ast.Name) and n.test.id == STRINGS
-        ),
-        None,
-    )
-    if block is None:
-        return text
-    held = block.body[0].value if isinstance(block.body[0], ast.Expr) else None
-    elts = held.elts if isinstance(held, ast.Tuple) else []
-    renamed = {old: ast.unparse(new) for old, new in zip(read, elts, strict=False)}
-    mapping = {old: new for old, new in renamed.items() if new != old}
-    lines = text.split("\n")
-    edits = []
-    if mapping:
-        for node, value, bare in _string_calls(tree):
-            new = value
-            for start, end, name in reversed(_expression_names(value, bare)):
-                new = new[:start] + mapping.get(name, name) + new[end:]
-            if new != value and node.lineno == node.end_lineno and node.end_col_offset:
-                edits.append((node.lineno, node.col_offset, node.end_col_offset, repr(new)))
-    for line, start, end, literal in sorted(edits, reverse=True):
-        row = lines[line - 1].encode()
-        lines[line - 1] = (row[:start] + literal.encode() + row[end:]).decode()
-    end_line = block.end_lineno or block.lineno
-    del lines[block.lineno - 1 : end_line]
-    return "\n".join(lines)
 
 
 def _note(report: Report, number: int, masked: Masked, text: str) -> None:

@@ -155,6 +155,24 @@ def test_quoted_column_names_in_expression_strings_are_not_renamed() -> None:
     ), code[1]
 
 
+def test_strings_a_notebook_helper_evaluates_are_renamed_with_their_names() -> None:
+    """The Python Data Science Handbook's ``display('x', 'pd.concat([x, y])')``
+    evaluates its strings; a helper that does not, keeps them as they are."""
+    helper = (
+        "class display:\n    def __init__(self, *args):\n        self.args = args\n"
+        "    def _repr_html_(self):\n        return ''.join(repr(eval(a)) for a in self.args)\n"
+        "def label(*names):\n    return ', '.join(names)"
+    )
+    code, _ = _converted(
+        helper,
+        "x = [1, 2]\ny = [3]",
+        "x = 'frame'\ny = 'other'\ndisplay('x', 'y', 'x + y')\nlabel('x', 'y')",
+    )
+    assert code[2] == (
+        "x_1 = 'frame'\ny_1 = 'other'\ndisplay('x_1', 'y_1', 'x_1 + y_1')\nlabel('x', 'y')"
+    ), code[2]
+
+
 def test_a_cell_whose_ipython_cannot_take_the_renaming_is_kept_and_reported() -> None:
     code, lines = _converted(
         "x = 1",
