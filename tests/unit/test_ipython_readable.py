@@ -98,6 +98,10 @@ def test_a_cell_magic_starts_with_its_comment() -> None:
 def test_what_names_its_magic_already_stays_one_line() -> None:
     assert rewrite("%matplotlib qt").twin.startswith("pass  # %matplotlib qt")
     assert rewrite("%pip install requests").twin.startswith("pass  # %pip install requests")
+    # Questions to the kernel, not steps of the notebook.
+    assert rewrite("*int*?").twin == "pass  # %psearch *int*"
+    assert rewrite("%connect_info").twin == "pass  # %connect_info"
+    assert rewrite("%qtconsole").twin == "pass  # %qtconsole"
 
 
 @pytest.mark.parametrize(
@@ -111,6 +115,7 @@ def test_what_names_its_magic_already_stays_one_line() -> None:
         ("%%capture c\nx = 1\ny = x", {1: "    x = 1", 2: "    y = x"}),
         ("%%prun -q\nx = 1\ny = x", {1: "    x = 1", 2: "    y = x"}),
         ("%%timeit\nx = 1\ny = x", {1: "    x = 1", 2: "    y = x"}),
+        ("%lprun -f f f(1)\nx = 1\n%mprun -f f f(2)\ny = x", {1: "x = 1", 3: "y = x"}),
     ],
 )
 def test_the_runtime_keeps_every_line_of_the_users_where_it_was(
