@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge.runs.correlator import Run
 from bridge.runtime.messages import CellOp, Interrupted, Notification, Other
-from bridge.translate.displays import DISPLAY_MIME, read_op
+from bridge.translate.displays import DISPLAY_MIME, value_error
 from bridge.translate.errors import FORMATTER, is_stop
 
 Publish = Callable[["RequestRun", "Notification | Other"], None]
@@ -108,10 +108,10 @@ class RequestRun:
         if note.status == "running":
             self.format_errors.pop(cell, None)  # a new run of the cell
         for item in note.console_items():
-            if item.mimetype == DISPLAY_MIME:
-                op = read_op(item.data)
-                if op is not None and op.fails_cell and cell not in self.format_errors:
-                    self.format_errors[cell] = {"type": FORMATTER, **(op.error or {})}
+            if item.mimetype == DISPLAY_MIME and cell not in self.format_errors:
+                error = value_error(item.data)
+                if error is not None:
+                    self.format_errors[cell] = {"type": FORMATTER, **error}
         output = note.output
         if output is None:
             return

@@ -65,3 +65,17 @@ def read_op(raw: Any) -> DisplayOp | None:
     return DisplayOp(
         str(op["op"]), data, metadata, str(display_id) if display_id is not None else None
     )
+
+
+# display.py writes an op's "op" first (json.dumps keeps a dict's order).
+_ERROR_OP = '{"op": "error"'
+
+
+def value_error(raw: Any) -> dict[str, Any] | None:
+    """The error fields of an "error" op that fails its cell (a value that
+    failed to format); None for any other op, which is not parsed here: a
+    figure's op carries its image, and every console item passes by."""
+    if not (isinstance(raw, str) and raw.startswith(_ERROR_OP)):
+        return None
+    op = read_op(raw)
+    return op.error if op is not None and op.fails_cell else None

@@ -128,3 +128,19 @@ def test_marimo_ui_element_label_as_marimo_writes_it() -> None:
 def test_unknown_mime_says_so() -> None:
     data, _ = to_bundle("application/vnd.marimo+something", "x")
     assert "marimo" in data["text/plain"]
+
+
+def test_only_an_error_op_of_a_value_fails_its_cell() -> None:
+    import json
+
+    from bridge.translate.displays import read_op, value_error
+
+    error = {"op": "error", "ename": "ValueError", "evalue": "bad", "traceback": ["t"]}
+    assert value_error(json.dumps({**error, "value": True})) == {
+        "ename": "ValueError", "evalue": "bad", "traceback": ["t"]
+    }
+    assert value_error(json.dumps({**error, "value": False})) is None  # a display()'s
+    figure = json.dumps({"op": "display", "data": {"image/png": "iVBOR"}, "metadata": {}})
+    assert value_error(figure) is None
+    op = read_op(json.dumps({**error, "value": True}))
+    assert op is not None and op.error_text() == "t\n"
