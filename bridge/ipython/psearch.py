@@ -57,11 +57,11 @@ def search(namespace: dict[str, Any], args: str) -> None:
     # IPython's default: case-sensitive (its wildcards_case_sensitive is True).
     ignore_case = "i" in options and "c" not in options
     tables = {"user_local": namespace, "user_global": namespace, "builtin": vars(builtins)}
-    searched = [n for n in _NAMESPACES if n not in options.get("e", [])]
+    # The cell's locals are its globals here: each namespace is searched once.
+    searched = {id(tables[n]): tables[n] for n in _NAMESPACES if n not in options.get("e", [])}
     found: set[str] = set()
-    for name in dict.fromkeys(searched):
+    for table in searched.values():
         found.update(
-            list_namespace(tables[name], kind, pattern, ignore_case=ignore_case,
-                           show_all="a" in options)
+            list_namespace(table, kind, pattern, ignore_case=ignore_case, show_all="a" in options)
         )
     print("\n".join(sorted(found)))
