@@ -4,7 +4,8 @@ Prints each cell's code and outputs, then edits one cell of reactive.ipynb,
 re-runs only that cell, and shows the dependents that updated themselves,
 and the marimo twin the kernel kept of it (written to a temporary folder).
 Then habits.ipynb: magics, shell commands, display() and clear_output(), a
-script magic and %run, the output history (``_``), %%capture, and the plain
+script magic and %run, a wildcard search, the output history (``_``),
+%%capture, and the plain
 Python its twin holds for them. Then
 ipykernel.ipynb, a notebook written for ipykernel: run as it is, the cell
 that defines ``x`` again fails with marimo's MultipleDefinitionError and the
