@@ -30,6 +30,8 @@ import json
 import sys
 import traceback
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bridge.ipython import capture
@@ -120,7 +122,7 @@ class FormatterShell:
     moves it.
     """
 
-    formatting_value = False  # while a cell's value (its output) is formatted (fallback.py)
+    formatting_value = False  # while a cell's value (its output) is formatted
     told = 0  # errors shown so far
 
     def showtraceback(self, exc_info: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -128,6 +130,16 @@ class FormatterShell:
         if isinstance(error, BaseException):
             self.told += 1
             formatter_error(error, value=self.formatting_value)
+
+    @contextmanager
+    def value(self) -> Iterator[Callable[[], bool]]:
+        """While a cell's value is formatted (fallback.py): its errors fail
+        the cell. Gives whether one was told."""
+        told, self.formatting_value = self.told, True
+        try:
+            yield lambda: self.told > told
+        finally:
+            self.formatting_value = False
 
 
 SHELL = FormatterShell()

@@ -67,13 +67,9 @@ def install() -> None:
         # What marimo formats here is a cell's output: its last expression,
         # or what mo.output.replace() and append() give (display() asks
         # marimo_format).
-        told = display.SHELL.told
-        display.SHELL.formatting_value = True
-        try:
+        with display.SHELL.value() as told:
             fallback = _ipython_bundle(obj)
-        finally:
-            display.SHELL.formatting_value = False
-        if fallback is None and display.SHELL.told > told:
+        if fallback is None and told():
             # IPython's formatter told the error (an error output, the cell
             # failed); marimo's traceback would tell it again.
             return formatting.FormattedOutput(mimetype="text/plain", data="")
